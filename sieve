@@ -24,6 +24,7 @@ java_major() {
 # Prints the JAVA_HOME of the first JDK >= 25 (with javac, so Maven can compile), or fails.
 find_jdk() {
   local candidates=() seen=() c home major
+  declare -A checked=()
   [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
   if command -v java >/dev/null 2>&1; then
     candidates+=("$(readlink -f "$(command -v java)")")
@@ -34,7 +35,9 @@ find_jdk() {
   done
   for c in "${candidates[@]}"; do
     [ -x "$c" ] || continue
-    home="$(cd "$(dirname "$c")/.." && pwd)"
+    home="$(cd "$(dirname "$c")/.." && pwd -P)"
+    [ -n "${checked[$home]:-}" ] && continue
+    checked[$home]=1
     major="$(java_major "$c")"
     seen+=("$home (${major:-unknown})")
     if [ -n "$major" ] && [ "$major" -ge "$REQUIRED_MAJOR" ] && [ -x "$home/bin/javac" ]; then
@@ -43,7 +46,7 @@ find_jdk() {
     fi
   done
   local found="none"
-  [ "${#seen[@]}" -gt 0 ] && found="$(IFS=,; echo "${seen[*]}")"
+  [ "${#seen[@]}" -gt 0 ] && found="$(printf '%s, ' "${seen[@]}")" && found="${found%, }"
   die "no JDK $REQUIRED_MAJOR or newer found (checked JAVA_HOME, java on PATH, /usr/lib/jvm; found: $found). Install a JDK $REQUIRED_MAJOR (e.g. Temurin 25) or set JAVA_HOME to one."
 }
 

@@ -1,0 +1,95 @@
+package dev.sieve.kernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A weight matrix of {@code rows x cols} ({@code [out_features, in_features]}, PyTorch's Linear
+ * layout: y = x W^T), over memory it does not own (typically a safetensors mapping).
+ *
+ * <p>For F32, F16 and BF16, {@code data} holds rows of {@code cols} elements, {@code rowStride}
+ * elements apart. For Q8_0, {@code data} holds rows of {@code blocksPerRow * 32} signed bytes
+ * (the last block zero-padded) and {@code scales} holds {@code rows * blocksPerRow} floats.
+ */
+public record WeightMatrix(WeightType type, int rows, int cols, long rowStride, MemorySegment data, MemorySegment scales) {
+    public static final int Q8_BLOCK = 32;
+
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    public WeightMatrix {
+        if (rows < 0 || cols < 0 || rowStride < cols) {
+            throw new IllegalArgumentException("bad weight geometry rows=" + rows + " cols=" + cols + " rowStride=" + rowStride);
+        }
+        long needed = type == WeightType.Q8_0 ? (long) rows * rowStride : ((long) rows * rowStride) * bytesPerElement(type);
+        if (data.byteSize() < needed) {
+            throw new IllegalArgumentException(type + " weight " + rows + "x" + cols + " needs " + needed + " bytes, segment has " + data.byteSize());
+        }
+        if (type == WeightType.Q8_0 && (scales == null || scales.byteSize() < (long) rows * blocksPerRow(cols) * 4)) {
+            throw new IllegalArgumentException("Q8_0 weight needs " + rows * blocksPerRow(cols) + " scales");
+        }
+    }
+
+    /** A dense F32, F16 or BF16 matrix with contiguous rows. */
+    public static WeightMatrix dense(WeightType type, int rows, int cols, MemorySegment data) {
+        if (type == WeightType.Q8_0) {
+            throw new IllegalArgumentException("use quantizeQ8_0 for Q8_0 weights");
+        }
+        return new WeightMatrix(type, rows, cols, cols, data, null);
+    }
+
+    public static int blocksPerRow(int cols) {
+        return (cols + Q8_BLOCK - 1) / Q8_BLOCK;
+    }
+
+    static int bytesPerElement(WeightType type) {
+        return switch (type) {
+            case F32 -> 4;
+            case F16, BF16 -> 2;
+            case Q8_0 -> 1;
+        };
+    }
+
+    /** Element (r, c), widened or dequantized to float: the scalar definition every kernel is held to. */
+    public float get(int r, int c) {
+        return switch (type) {
+            case F32 -> data.get(F32_LE, (r * rowStride + c) * 4);
+            case F16 -> Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2));
+            case BF16 -> Float.intBitsToFloat((data.get(I16_LE, (r * rowStride + c) * 2) & 0xffff) << 16);
+            case Q8_0 -> scales.get(F32_LE, ((long) r * blocksPerRow(cols) + c / Q8_BLOCK) * 4)
+                    * data.get(ValueLayout.JAVA_BYTE, r * rowStride + c);
+        };
+    }
+
+    /** Quantizes any matrix to Q8_0 into memory of {@code arena} (llama.cpp's rounding). */
+    public static WeightMatrix quantizeQ8_0(WeightMatrix source, Arena arena) {
+        int rows = source.rows();
+        int cols = source.cols();
+        int blocks = blocksPerRow(cols);
+        long stride = (long) blocks * Q8_BLOCK;
+        MemorySegment q = arena.allocate(Math.max(1, rows * stride), 64);
+        MemorySegment s = arena.allocate(Math.max(4, (long) rows * blocks * 4), 64);
+        float[] row = new float[blocks * Q8_BLOCK];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = source.get(r, c);
+            }
+            java.util.Arrays.fill(row, cols, row.length, 0f);
+            for (int b = 0; b < blocks; b++) {
+                float amax = 0;
+                for (int i = 0; i < Q8_BLOCK; i++) {
+                    amax = Math.max(amax, Math.abs(row[b * Q8_BLOCK + i]));
+                }
+                float scale = amax / 127f;
+                float inverse = scale == 0 ? 0 : 1f / scale;
+                s.set(F32_LE, ((long) r * blocks + b) * 4, scale);
+                for (int i = 0; i < Q8_BLOCK; i++) {
+                    q.set(ValueLayout.JAVA_BYTE, r * stride + b * Q8_BLOCK + i, (byte) Math.round(row[b * Q8_BLOCK + i] * inverse));
+                }
+            }
+        }
+        return new WeightMatrix(WeightType.Q8_0, rows, cols, stride, q, s);
+    }
+}
