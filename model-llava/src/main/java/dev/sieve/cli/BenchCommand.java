@@ -1,0 +1,77 @@
+package dev.sieve.cli;
+
+import dev.sieve.cli.bench.KernelBenchmark;
+import dev.sieve.kernels.WeightType;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code sieve bench kernels}: GEMM, GEMV and attention against their peers, measured in one run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks. 'kernels': GEMM vs OpenBLAS, GEMV vs memory bandwidth, attention; one line per case with the ratio.")
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "SUITE", description = "kernels")
+    String suite;
+
+    @Option(names = "--reps", description = "timed runs per case (default: ${DEFAULT-VALUE})")
+    int reps = 7;
+
+    @Option(names = "--warmup", paramLabel = "SECONDS", description = "JIT warm-up per case (default: ${DEFAULT-VALUE})")
+    double warmup = 3;
+
+    @Option(names = "--threads", split = ",", description = "thread counts for GEMM (default: 1 and all cores)")
+    List<Integer> threads;
+
+    @Option(names = "--only", description = "only cases whose kind is this: gemm, gemv or attention")
+    String only;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (!suite.equals("kernels")) {
+            throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels");
+        }
+        if (reps < 1 || warmup < 0) {
+            throw new UserInputException("--reps must be >= 1 and --warmup >= 0");
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        List<Integer> gemmThreads = threads != null ? threads : cores == 1 ? List.of(1) : List.of(1, cores);
+        for (int t : gemmThreads) {
+            if (t < 1) {
+                throw new UserInputException("--threads values must be >= 1, got " + t);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        KernelBenchmark bench = new KernelBenchmark(out, reps, warmup);
+        out.println("# sieve bench kernels: " + cores + " cores, Java " + Runtime.version() + "; peer: " + bench.peerDescription());
+        out.println("# best of " + reps + " interleaved runs after " + warmup + " s warm-up; ratio = sieve best / peer best");
+        if (only == null || only.equals("gemm")) {
+            for (int t : gemmThreads) {
+                for (int[] s : KernelBenchmark.GEMM_SHAPES) {
+                    bench.gemm(s[0], s[1], s[2], WeightType.F32, t);
+                }
+            }
+            for (WeightType type : new WeightType[] {WeightType.F16, WeightType.BF16, WeightType.Q8_0}) {
+                for (int[] s : KernelBenchmark.GEMM_SHAPES) {
+                    bench.gemm(s[0], s[1], s[2], type, cores);
+                }
+            }
+        }
+        if (only == null || only.equals("gemv")) {
+            double triad = bench.triad(cores);
+            for (WeightType type : WeightType.values()) {
+                for (int[] s : KernelBenchmark.GEMV_SHAPES) {
+                    bench.gemv(s[0], s[1], type, cores, triad);
+                }
+            }
+        }
+        return Main.EXIT_OK;
+    }
+}
