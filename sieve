@@ -92,6 +92,11 @@ case "${1:-}" in
     ;;
   *)
     if jar_is_stale; then build_jar; fi
+    # OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons and falls back to its SSE3
+    # "Prescott" kernels; give the benchmark peer its AVX-512 kernels unless the user chose.
+    if [ "${1:-}" = bench ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+      if grep -qw avx512_bf16 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Cooperlake; else export OPENBLAS_CORETYPE=SkylakeX; fi
+    fi
     # The JVM announces incubator modules on every start; drop that first line, pass the rest of
     # stderr through unbuffered (progress output), and keep stdout untouched.
     set +e

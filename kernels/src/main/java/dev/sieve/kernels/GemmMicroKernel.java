@@ -4,14 +4,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The GEMM register tile: 14 weight rows x 32 activation rows (two 16-float vectors), 28
+ * The GEMM register tile: 12 weight rows x 32 activation rows (two 16-float vectors), 24
  * accumulators. For each k it loads two vectors of packed activations and broadcasts one weight
  * per row straight from the row-major weight block (no transposition of the weights is needed).
  * The loop is written out by hand because the JIT only keeps accumulators in registers when
  * they are plain locals. Generated layout, kept readable: row r uses wc[w_r + k].
+ *
+ * <p>Measured choices (see docs/BENCHMARKS.md): 12 rows rather than 14, because with 14 C1 runs
+ * out of registers and the method depends on C2 alone, for no measurable gain; heap arrays rather
+ * than native segments, because segment accesses in this loop compiled to code 2-3x slower.
  */
 final class GemmMicroKernel {
-    static final int MR = 14;
+    static final int MR = 12;
     static final int NR = 32;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
@@ -35,8 +39,6 @@ final class GemmMicroKernel {
         FloatVector c90 = FloatVector.zero(F), c91 = FloatVector.zero(F);
         FloatVector c100 = FloatVector.zero(F), c101 = FloatVector.zero(F);
         FloatVector c110 = FloatVector.zero(F), c111 = FloatVector.zero(F);
-        FloatVector c120 = FloatVector.zero(F), c121 = FloatVector.zero(F);
-        FloatVector c130 = FloatVector.zero(F), c131 = FloatVector.zero(F);
         int w0 = wOff + 0 * kc;
         int w1 = wOff + 1 * kc;
         int w2 = wOff + 2 * kc;
@@ -49,8 +51,6 @@ final class GemmMicroKernel {
         int w9 = wOff + 9 * kc;
         int w10 = wOff + 10 * kc;
         int w11 = wOff + 11 * kc;
-        int w12 = wOff + 12 * kc;
-        int w13 = wOff + 13 * kc;
         for (int k = 0; k < kc; k++) {
             int a = apOff + k * NR;
             FloatVector a0 = FloatVector.fromArray(F, ap, a);
@@ -92,12 +92,6 @@ final class GemmMicroKernel {
             w = FloatVector.broadcast(F, wc[w11 + k]);
             c110 = w.fma(a0, c110);
             c111 = w.fma(a1, c111);
-            w = FloatVector.broadcast(F, wc[w12 + k]);
-            c120 = w.fma(a0, c120);
-            c121 = w.fma(a1, c121);
-            w = FloatVector.broadcast(F, wc[w13 + k]);
-            c130 = w.fma(a0, c130);
-            c131 = w.fma(a1, c131);
         }
         int o0 = ctOff + 0 * ctStride;
         if (first) { c00.intoArray(ct, o0); c01.intoArray(ct, o0 + 16); }
@@ -135,11 +129,5 @@ final class GemmMicroKernel {
         int o11 = ctOff + 11 * ctStride;
         if (first) { c110.intoArray(ct, o11); c111.intoArray(ct, o11 + 16); }
         else { c110.add(FloatVector.fromArray(F, ct, o11)).intoArray(ct, o11); c111.add(FloatVector.fromArray(F, ct, o11 + 16)).intoArray(ct, o11 + 16); }
-        int o12 = ctOff + 12 * ctStride;
-        if (first) { c120.intoArray(ct, o12); c121.intoArray(ct, o12 + 16); }
-        else { c120.add(FloatVector.fromArray(F, ct, o12)).intoArray(ct, o12); c121.add(FloatVector.fromArray(F, ct, o12 + 16)).intoArray(ct, o12 + 16); }
-        int o13 = ctOff + 13 * ctStride;
-        if (first) { c130.intoArray(ct, o13); c131.intoArray(ct, o13 + 16); }
-        else { c130.add(FloatVector.fromArray(F, ct, o13)).intoArray(ct, o13); c131.add(FloatVector.fromArray(F, ct, o13 + 16)).intoArray(ct, o13 + 16); }
     }
 }

@@ -38,6 +38,9 @@ final class BenchCommand implements Callable<Integer> {
         if (!suite.equals("kernels")) {
             throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels");
         }
+        if (only != null && !List.of("gemm", "gemv", "attention").contains(only)) {
+            throw new UserInputException("--only must be gemm, gemv or attention, got '" + only + "'");
+        }
         if (reps < 1 || warmup < 0) {
             throw new UserInputException("--reps must be >= 1 and --warmup >= 0");
         }
@@ -51,6 +54,10 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         KernelBenchmark bench = new KernelBenchmark(out, reps, warmup);
         out.println("# sieve bench kernels: " + cores + " cores, Java " + Runtime.version() + "; peer: " + bench.peerDescription());
+        if (bench.peerDescription().contains("Prescott")) {
+            out.println("# note: OpenBLAS picked its generic SSE3 'Prescott' kernels (it does not know this CPU); set OPENBLAS_CORETYPE"
+                    + " (e.g. SkylakeX) for a fair comparison (./sieve bench does this on AVX-512 machines)");
+        }
         out.println("# best of " + reps + " interleaved runs after " + warmup + " s warm-up; ratio = sieve best / peer best");
         if (only == null || only.equals("gemm")) {
             for (int t : gemmThreads) {
@@ -71,6 +78,9 @@ final class BenchCommand implements Callable<Integer> {
                     bench.gemv(s[0], s[1], type, cores, triad);
                 }
             }
+        }
+        if (only == null || only.equals("attention")) {
+            bench.attention(640, 32, 128, cores);
         }
         return Main.EXIT_OK;
     }

@@ -1,5 +1,7 @@
 package dev.sieve.cli.bench;
 
+import dev.sieve.kernels.Attention;
+import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.kernels.Gemm;
 import dev.sieve.kernels.Gemv;
 import dev.sieve.kernels.Parallel;
@@ -123,6 +125,32 @@ public final class KernelBenchmark {
             } else {
                 out.printf("%-52s %6.1f GB/s best, %6.1f median (%.0f%% of triad)%n", label, gbs, gbsMedian, 100 * gbs / triadGbs);
             }
+            out.flush();
+        }
+    }
+
+    /**
+     * Causal prefill attention (S queries = S keys, heads x headDim), without and with the exact
+     * probabilities of the last query row: the probe's overhead is the ratio of the two.
+     */
+    public void attention(int s, int heads, int headDim, int threads) {
+        try (Arena arena = Arena.ofShared(); Parallel parallel = Parallel.create(threads)) {
+            int width = heads * headDim;
+            MemorySegment q = randomFloats(arena, (long) s * width);
+            MemorySegment k = randomFloats(arena, (long) s * width);
+            MemorySegment v = randomFloats(arena, (long) s * width);
+            MemorySegment o = arena.allocate((long) s * width * 4, 64);
+            float scale = (float) (1 / Math.sqrt(headDim));
+            AttentionProbe probe = AttentionProbe.of(new int[] {s - 1}, s);
+            Runnable plain = () -> Attention.attend(q, width, k, width, v, width, o, width, s, s, heads, heads, headDim, scale, true, parallel);
+            Runnable probed = () -> Attention.attend(q, width, k, width, v, width, o, width, s, s, heads, heads, headDim, scale, true,
+                    probe, parallel);
+            Timing[] t = interleave(plain, probed);
+            double flops = 4.0 * s * s * headDim * heads / 2; // QK^T and PV over the causal half
+            out.printf("attn  causal S=%d heads=%d d=%d threads=%d        %7.1f GFLOP/s (median %7.1f)  with last-row probe %7.1f"
+                            + " (median %7.1f)  probe overhead %+.1f%% (medians)%n",
+                    s, heads, headDim, threads, flops / t[0].best() / 1e9, flops / t[0].median() / 1e9,
+                    flops / t[1].best() / 1e9, flops / t[1].median() / 1e9, 100 * (t[1].median() / t[0].median() - 1));
             out.flush();
         }
     }
