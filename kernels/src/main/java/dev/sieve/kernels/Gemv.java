@@ -23,6 +23,7 @@ public final class Gemv {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final int ROWS_PER_TASK = 32;
+    private static final int F16_CHUNK = 512;
 
     private Gemv() {}
 
@@ -87,27 +88,28 @@ public final class Gemv {
         return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    /**
+     * F16 rows are widened a chunk at a time into a per-thread buffer (in L1) and then dotted as
+     * F32: the branch-free conversion is long enough that fusing it into the FMA loop kept the JIT
+     * from inlining it, which cost 4x.
+     */
     private static float dotF16(WeightMatrix w, int row, float[] x, int k) {
-        MemorySegment d = w.data();
-        long base = row * w.rowStride() * 2;
-        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = k - 63; i < upper; i += 64) {
-            s0 = f16(d, base + i * 2L).fma(FloatVector.fromArray(F, x, i), s0);
-            s1 = f16(d, base + (i + 16) * 2L).fma(FloatVector.fromArray(F, x, i + 16), s1);
-            s2 = f16(d, base + (i + 32) * 2L).fma(FloatVector.fromArray(F, x, i + 32), s2);
-            s3 = f16(d, base + (i + 48) * 2L).fma(FloatVector.fromArray(F, x, i + 48), s3);
+        float[] chunk = Scratch.floats(Scratch.GEMV_F16_CHUNK, F16_CHUNK);
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+        float tail = 0;
+        for (int c0 = 0; c0 < k; c0 += F16_CHUNK) {
+            int len = Math.min(F16_CHUNK, k - c0);
+            WeightRows.widen(w, row, c0, len, chunk, 0);
+            int i = 0;
+            for (int upper = len - 31; i < upper; i += 32) {
+                s0 = FloatVector.fromArray(F, chunk, i).fma(FloatVector.fromArray(F, x, c0 + i), s0);
+                s1 = FloatVector.fromArray(F, chunk, i + 16).fma(FloatVector.fromArray(F, x, c0 + i + 16), s1);
+            }
+            for (; i < len; i++) {
+                tail += chunk[i] * x[c0 + i];
+            }
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
-        for (; i < k; i++) {
-            sum += w.get(row, i) * x[i];
-        }
-        return sum;
-    }
-
-    private static FloatVector f16(MemorySegment d, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, d, offset, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
-        return WeightRows.f16ToFloat(h);
+        return s0.add(s1).reduceLanes(VectorOperators.ADD) + tail;
     }
 
     private static float dotQ8(WeightMatrix w, int row, float[] x, int k) {
