@@ -14,9 +14,9 @@ import java.nio.ByteOrder;
  * {@code KC} columns, row-major) into a per-thread buffer that stays in L2; the register tile
  * ({@link GemmMicroKernel}) broadcasts one weight per row and multiplies it into two vectors
  * of 16 activation rows. Partial sums live in a per-thread {@code [n][m]} block buffer until the
- * last K block, then are written to C with the bias. Threads take NC-row slices of W from a
- * shared counter. Weight conversion costs one pass over W per call (per MC activation rows),
- * amortised over all activation rows.
+ * last K block, then are written to C with the bias. Threads take tasks of (NC weight rows x up
+ * to MC activation rows) from a shared counter, so both dimensions are split. Weight conversion
+ * costs one pass over W per call per activation block, amortised over the block's rows.
  */
 public final class Gemm {
     static final int KC = Integer.getInteger("sieve.gemm.kc", 256);
@@ -56,10 +56,19 @@ public final class Gemm {
         int panels = (m + NR - 1) / NR;
         float[] packed = Scratch.floats(Scratch.GEMM_PACKED_ACTIVATIONS, panels * NR * k);
         parallel.forEach(panels, p -> packActivations(a, m, k, lda, packed, p));
-        int tasks = (n + NC - 1) / NC;
-        parallel.forEach(tasks, t -> {
-            int n0 = t * NC;
-            computeRows(packed, panels * NR, m, k, w, n0, Math.min(NC, n - n0), bias, c, ldc);
+        // Tasks tile both dimensions: NC weight rows x one block of activation panels. The
+        // activation blocks are balanced (e.g. 640 rows -> 2 x 320, not 512 + 128) so that small-N
+        // shapes such as CLIP's still give every core work.
+        int mBlocks = (panels * NR + MC - 1) / MC;
+        int panelsPerBlock = (panels + mBlocks - 1) / mBlocks;
+        int nTasks = (n + NC - 1) / NC;
+        parallel.forEach(nTasks * mBlocks, t -> {
+            int n0 = (t / mBlocks) * NC;
+            int p0 = (t % mBlocks) * panelsPerBlock;
+            int p1 = Math.min(panels, p0 + panelsPerBlock);
+            if (p0 < p1) {
+                computeBlock(packed, p0, p1, m, k, w, n0, Math.min(NC, n - n0), bias, c, ldc);
+            }
         });
     }
 
@@ -84,35 +93,34 @@ public final class Gemm {
         }
     }
 
-    /** All activation rows against weight rows [n0, n0 + nc). */
-    private static void computeRows(float[] packed, int mPadded, int m, int k, WeightMatrix w, int n0, int nc,
-                                    float[] bias, MemorySegment c, long ldc) {
+    /** Activation panels [p0, p1) against weight rows [n0, n0 + nc). */
+    private static void computeBlock(float[] packed, int p0, int p1, int m, int k, WeightMatrix w, int n0, int nc,
+                                     float[] bias, MemorySegment c, long ldc) {
         int ncPadded = roundUp(nc, MR);
-        for (int mc0 = 0; mc0 < mPadded; mc0 += MC) {
-            int mcLen = Math.min(MC, mPadded - mc0);
-            float[] block = Scratch.floats(Scratch.GEMM_OUTPUT_BLOCK, ncPadded * mcLen);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                float[] wc = Scratch.floats(Scratch.GEMM_WEIGHT_BLOCK, ncPadded * kc);
-                for (int r = 0; r < nc; r++) {
-                    WeightRows.widen(w, n0 + r, pc, kc, wc, r * kc);
-                }
-                java.util.Arrays.fill(wc, nc * kc, ncPadded * kc, 0f);
-                boolean first = pc == 0;
-                for (int j = 0; j < mcLen; j += NR) {
-                    int apOff = ((mc0 + j) / NR * k + pc) * NR;
-                    for (int r = 0; r < ncPadded; r += MR) {
-                        GemmMicroKernel.run(wc, r * kc, kc, packed, apOff, block, r * mcLen + j, mcLen, first);
-                    }
+        int mc0 = p0 * NR;
+        int mcLen = (p1 - p0) * NR;
+        float[] block = Scratch.floats(Scratch.GEMM_OUTPUT_BLOCK, ncPadded * mcLen);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            float[] wc = Scratch.floats(Scratch.GEMM_WEIGHT_BLOCK, ncPadded * kc);
+            for (int r = 0; r < nc; r++) {
+                WeightRows.widen(w, n0 + r, pc, kc, wc, r * kc);
+            }
+            java.util.Arrays.fill(wc, nc * kc, ncPadded * kc, 0f);
+            boolean first = pc == 0;
+            for (int j = 0; j < mcLen; j += NR) {
+                int apOff = ((mc0 + j) / NR * k + pc) * NR;
+                for (int r = 0; r < ncPadded; r += MR) {
+                    GemmMicroKernel.run(wc, r * kc, kc, packed, apOff, block, r * mcLen + j, mcLen, first);
                 }
             }
-            int rows = Math.min(mcLen, m - mc0);
-            for (int j = 0; j < rows; j++) {
-                long dst = ((mc0 + j) * ldc + n0) * 4;
-                for (int r = 0; r < nc; r++) {
-                    float v = block[r * mcLen + j];
-                    c.set(F32, dst + r * 4L, bias == null ? v : v + bias[n0 + r]);
-                }
+        }
+        int rows = Math.min(mcLen, m - mc0);
+        for (int j = 0; j < rows; j++) {
+            long dst = ((mc0 + j) * ldc + n0) * 4;
+            for (int r = 0; r < nc; r++) {
+                float v = block[r * mcLen + j];
+                c.set(F32, dst + r * 4L, bias == null ? v : v + bias[n0 + r]);
             }
         }
     }
