@@ -70,18 +70,8 @@ public class GemmBenchmark {
         a = fill(arena.allocate((long) m * k * 4, 64), r);
         wF32 = fill(arena.allocate((long) n * k * 4, 64), r);
         c = arena.allocate((long) m * n * 4, 64);
-        w = WeightMatrix.dense(WeightType.F32, n, k, wF32);
-        if (type == WeightType.BF16 || type == WeightType.F16) {
-            MemorySegment half = arena.allocate((long) n * k * 2, 64);
-            for (long i = 0; i < (long) n * k; i++) {
-                float v = wF32.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                half.setAtIndex(ValueLayout.JAVA_SHORT, i,
-                        type == WeightType.F16 ? Float.floatToFloat16(v) : (short) (Float.floatToRawIntBits(v) >>> 16));
-            }
-            w = WeightMatrix.dense(type, n, k, half);
-        } else if (type == WeightType.Q8_0) {
-            w = WeightMatrix.quantizeQ8_0(w, arena);
-        }
+        WeightMatrix dense = WeightMatrix.dense(WeightType.F32, n, k, wF32);
+        w = type == WeightType.F32 ? dense : dense.convertTo(type, arena);
         blas = OpenBlas.load().orElse(null);
         if (blas != null) {
             blas.setThreads(threads);

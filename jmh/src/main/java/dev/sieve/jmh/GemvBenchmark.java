@@ -86,19 +86,7 @@ public class GemvBenchmark {
 
     private WeightMatrix convert(MemorySegment f) {
         WeightMatrix dense = WeightMatrix.dense(WeightType.F32, n, k, f);
-        return switch (type) {
-            case F32 -> dense;
-            case Q8_0 -> WeightMatrix.quantizeQ8_0(dense, arena);
-            case F16, BF16 -> {
-                MemorySegment half = arena.allocate((long) n * k * 2, 64);
-                for (long i = 0; i < (long) n * k; i++) {
-                    float v = f.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                    half.setAtIndex(ValueLayout.JAVA_SHORT, i,
-                            type == WeightType.F16 ? Float.floatToFloat16(v) : (short) (Float.floatToRawIntBits(v) >>> 16));
-                }
-                yield WeightMatrix.dense(type, n, k, half);
-            }
-        };
+        return type == WeightType.F32 ? dense : dense.convertTo(type, arena);
     }
 
     @TearDown(Level.Trial)

@@ -47,4 +47,26 @@ class WeightRowsTest {
             }
         }
     }
+
+    @Test
+    void convertToRoundsToNearestEvenAndQuantizes() {
+        try (Arena arena = Arena.ofShared()) {
+            float tie = 1f + 0x1p-8f; // halfway between two bf16 values: ties go to the even one (1.0)
+            float[] values = {1f, -2.5f, tie, Math.nextUp(tie), 65504f, 1e-7f, Float.NaN};
+            MemorySegment f32 = MemorySegment.ofArray(values.clone());
+            WeightMatrix source = WeightMatrix.dense(WeightType.F32, 1, values.length, f32);
+            WeightMatrix bf16 = source.convertTo(WeightType.BF16, arena);
+            WeightMatrix f16 = source.convertTo(WeightType.F16, arena);
+            assertThat(bf16.get(0, 2)).isEqualTo(1f);
+            assertThat(bf16.get(0, 3)).isEqualTo(1f + 0x1p-7f);
+            assertThat(bf16.get(0, 6)).isNaN();
+            for (int i = 0; i < values.length; i++) {
+                assertThat(Float.floatToRawIntBits(f16.get(0, i)))
+                        .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(values[i]))));
+            }
+            WeightMatrix q8 = source.convertTo(WeightType.Q8_0, arena);
+            assertThat(q8.type()).isEqualTo(WeightType.Q8_0);
+            assertThat(source.convertTo(WeightType.F32, arena).get(0, 1)).isEqualTo(-2.5f);
+        }
+    }
 }

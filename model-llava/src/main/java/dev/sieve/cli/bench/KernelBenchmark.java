@@ -192,19 +192,7 @@ public final class KernelBenchmark {
 
     private static WeightMatrix weights(Arena arena, MemorySegment f32, int n, int k, WeightType type) {
         WeightMatrix dense = WeightMatrix.dense(WeightType.F32, n, k, f32);
-        return switch (type) {
-            case F32 -> dense;
-            case Q8_0 -> WeightMatrix.quantizeQ8_0(dense, arena);
-            case F16, BF16 -> {
-                MemorySegment half = arena.allocate((long) n * k * 2, 64);
-                for (long i = 0; i < (long) n * k; i++) {
-                    float v = f32.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                    half.setAtIndex(ValueLayout.JAVA_SHORT, i, type == WeightType.F16 ? Float.floatToFloat16(v)
-                            : (short) (Float.floatToRawIntBits(v) >>> 16));
-                }
-                yield WeightMatrix.dense(type, n, k, half);
-            }
-        };
+        return type == WeightType.F32 ? dense : dense.convertTo(type, arena);
     }
 
     private static long weightBytes(WeightMatrix w) {
