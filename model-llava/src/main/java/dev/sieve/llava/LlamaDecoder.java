@@ -1,0 +1,125 @@
+package dev.sieve.llava;
+
+import static dev.sieve.llava.Buffers.seg;
+
+import dev.sieve.kernels.Activations;
+import dev.sieve.kernels.Attention;
+import dev.sieve.kernels.Elementwise;
+import dev.sieve.kernels.Gemm;
+import dev.sieve.kernels.Norms;
+import dev.sieve.kernels.Parallel;
+import dev.sieve.kernels.Rope;
+import dev.sieve.kernels.WeightMatrix;
+import dev.sieve.runtime.KvCache;
+
+/**
+ * The Llama decoder: token embedding; per layer x += o_proj(attn(RMSNorm(x))) with RoPE
+ * (rotate-half) and grouped-query attention over the KV cache, then x += down(silu(gate(h)) *
+ * up(h)) with h = RMSNorm(x); a final RMSNorm and an untied lm_head applied only to the rows whose
+ * logits are wanted.
+ */
+final class LlamaDecoder {
+    private record Layer(float[] inputNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v, WeightMatrix o, float[] postNorm,
+                         WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
+
+    private final LlavaConfig.Text cfg;
+    private final WeightMatrix embedTokens;
+    private final Layer[] layers;
+    private final float[] finalNorm;
+    private final WeightMatrix lmHead;
+    private final float[] inverseFrequencies;
+
+    LlamaDecoder(LlavaConfig.Text cfg, Weights w) {
+        this.cfg = cfg;
+        String p = "language_model.model.";
+        int h = cfg.hiddenSize();
+        int qWidth = cfg.heads() * cfg.headDim();
+        int kvWidth = cfg.kvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        embedTokens = w.matrix(p + "embed_tokens.weight", cfg.vocabSize(), h);
+        layers = new Layer[cfg.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String l = p + "layers." + i + ".";
+            layers[i] = new Layer(w.vector(l + "input_layernorm.weight", h),
+                    w.matrix(l + "self_attn.q_proj.weight", qWidth, h), w.matrix(l + "self_attn.k_proj.weight", kvWidth, h),
+                    w.matrix(l + "self_attn.v_proj.weight", kvWidth, h), w.matrix(l + "self_attn.o_proj.weight", h, qWidth),
+                    w.vector(l + "post_attention_layernorm.weight", h),
+                    w.matrix(l + "mlp.gate_proj.weight", inter, h), w.matrix(l + "mlp.up_proj.weight", inter, h),
+                    w.matrix(l + "mlp.down_proj.weight", h, inter));
+        }
+        finalNorm = w.vector(p + "norm.weight", h);
+        lmHead = w.matrix("language_model.lm_head.weight", cfg.vocabSize(), h);
+        inverseFrequencies = Rope.inverseFrequencies(cfg.headDim(), cfg.ropeTheta());
+    }
+
+    int layers() {
+        return layers.length;
+    }
+
+    /** Token embeddings, one row of hidden floats per id written at {@code out[row0 + i]}. */
+    void embed(int[] ids, float[] out, int row0) {
+        int h = cfg.hiddenSize();
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= cfg.vocabSize()) {
+                throw new ModelException("token id " + ids[i] + " is outside the vocabulary of " + cfg.vocabSize());
+            }
+            for (int c = 0; c < h; c++) {
+                out[(row0 + i) * h + c] = embedTokens.get(ids[i], c);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code n} rows of {@code x} (in place) at {@code positions} through every layer,
+     * appending their keys and values to {@code cache}; the rows attend to everything cached
+     * before them and causally among themselves. Leaves the last layer's output in {@code x}.
+     */
+    void forward(float[] x, int n, int[] positions, KvCache cache, Parallel parallel) {
+        int h = cfg.hiddenSize();
+        int d = cfg.headDim();
+        int qWidth = cfg.heads() * d;
+        int kvWidth = cfg.kvHeads() * d;
+        int inter = cfg.intermediateSize();
+        float[] normed = new float[n * h];
+        float[] q = new float[n * qWidth];
+        float[] k = new float[n * kvWidth];
+        float[] v = new float[n * kvWidth];
+        float[] attended = new float[n * qWidth];
+        float[] delta = new float[n * h];
+        float[] gate = new float[n * inter];
+        float[] up = new float[n * inter];
+        Rope.Table rope = Rope.Table.of(inverseFrequencies, positions);
+        float scale = (float) (1 / Math.sqrt(d));
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            Norms.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
+            Gemm.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth, parallel);
+            Gemm.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth, parallel);
+            Gemm.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth, parallel);
+            Rope.apply(seg(q), n, cfg.heads(), d, qWidth, rope);
+            Rope.apply(seg(k), n, cfg.kvHeads(), d, kvWidth, rope);
+            cache.append(i, seg(k), seg(v), n);
+            int keys = cache.length(i);
+            Attention.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
+                    cfg.heads(), cfg.kvHeads(), d, scale, true, parallel);
+            Gemm.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h, parallel);
+            Elementwise.add(seg(x), seg(delta), seg(x), n * h);
+            Norms.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
+            Gemm.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter, parallel);
+            Gemm.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter, parallel);
+            Activations.swiglu(seg(gate), seg(up), seg(gate), n * inter);
+            Gemm.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h, parallel);
+            Elementwise.add(seg(x), seg(delta), seg(x), n * h);
+        }
+    }
+
+    /** Logits of rows [first, first + rows) of the last layer's output: final RMSNorm, then lm_head. */
+    float[] logits(float[] x, int first, int rows, Parallel parallel) {
+        int h = cfg.hiddenSize();
+        float[] normed = new float[rows * h];
+        Norms.rmsNorm(Buffers.rows(x, first, h), rows, h, h, finalNorm, cfg.rmsNormEps(), seg(normed), h);
+        float[] out = new float[rows * cfg.vocabSize()];
+        Gemm.matmul(seg(normed), rows, h, h, lmHead, null, seg(out), cfg.vocabSize(), parallel);
+        return out;
+    }
+}

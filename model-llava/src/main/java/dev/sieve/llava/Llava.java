@@ -1,0 +1,150 @@
+package dev.sieve.llava;
+
+import dev.sieve.kernels.AttentionProbe;
+import dev.sieve.kernels.Parallel;
+import dev.sieve.runtime.KvCache;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A LLaVA-1.5 checkpoint in the llava-hf layout, run end to end: pixels and token ids in, logits
+ * and greedy tokens out, reproducing Hugging Face transformers 4.44 (eager, float32).
+ */
+public final class Llava implements AutoCloseable {
+    private final LlavaConfig config;
+    private final SafetensorsCheckpoint checkpoint;
+    private final ClipVisionTower vision;
+    private final Projector projector;
+    private final LlamaDecoder decoder;
+
+    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        Weights weights = new Weights(checkpoint);
+        this.vision = new ClipVisionTower(config.vision(), config.visionLayersToRun(), weights);
+        this.projector = new Projector(config, weights);
+        this.decoder = new LlamaDecoder(config.text(), weights);
+    }
+
+    /** Opens {@code dir} (config.json + safetensors, single or sharded); weights stay memory-mapped. */
+    public static Llava load(Path dir) {
+        LlavaConfig config = LlavaConfig.load(dir);
+        SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
+        try {
+            return new Llava(config, checkpoint);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public LlavaConfig config() {
+        return config;
+    }
+
+    /** Image features for the language model: [P, textHidden] (P + 1 rows with the "full" strategy). */
+    public float[] imageFeatures(float[] pixels, Parallel parallel, AttentionProbe clsProbe) {
+        int expected = config.vision().channels() * config.vision().imageSize() * config.vision().imageSize();
+        if (pixels.length != expected) {
+            throw new ModelException("pixel_values hold " + pixels.length + " floats; the vision tower needs " + expected + " (3 x "
+                    + config.vision().imageSize() + " x " + config.vision().imageSize() + ")");
+        }
+        float[] hidden = vision.forward(pixels, parallel, clsProbe);
+        int first = config.keepClsFeature() ? 0 : 1;
+        return projector.project(hidden, first, config.vision().patches() + 1 - first, parallel);
+    }
+
+    /**
+     * The sequence the language model sees: text embeddings with the image placeholder replaced by
+     * the image features. One placeholder is expanded in place (transformers' legacy merge); a
+     * prompt that already repeats it once per image row is filled row by row; both give the same.
+     */
+    public Merged merge(int[] ids, float[] imageFeatures) {
+        int h = config.text().hiddenSize();
+        int rows = imageFeatures.length / h;
+        int placeholders = (int) Arrays.stream(ids).filter(id -> id == config.imageTokenIndex()).count();
+        if (placeholders != 1 && placeholders != rows) {
+            throw new ModelException("the prompt holds " + placeholders + " image tokens (id " + config.imageTokenIndex()
+                    + "); expected 1 or " + rows);
+        }
+        int length = placeholders == 1 ? ids.length - 1 + rows : ids.length;
+        float[] embeddings = new float[length * h];
+        int first = -1;
+        int row = 0;
+        int imageRow = 0;
+        for (int id : ids) {
+            if (id == config.imageTokenIndex()) {
+                int copy = placeholders == 1 ? rows : 1;
+                if (first < 0) {
+                    first = row;
+                }
+                System.arraycopy(imageFeatures, imageRow * h, embeddings, row * h, copy * h);
+                imageRow += copy;
+                row += copy;
+            } else {
+                decoder.embed(new int[] {id}, embeddings, row);
+                row++;
+            }
+        }
+        return new Merged(embeddings, length, first, rows);
+    }
+
+    /** A merged sequence: embeddings [length, hidden] with the image rows starting at {@code imageStart}. */
+    public record Merged(float[] embeddings, int length, int imageStart, int imageRows) {}
+
+    /** Result of {@link #generate}: logits of every prompt position, the greedy tokens and each step's logits. */
+    public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits) {}
+
+    /** Prefill the merged prompt, then greedy decoding with the KV cache for {@code maxNewTokens} steps (no early stop). */
+    public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Parallel parallel) {
+        Merged merged = merge(ids, imageFeatures(pixels, parallel, null));
+        LlavaConfig.Text t = config.text();
+        int s = merged.length();
+        if (s + maxNewTokens > t.maxPositions()) {
+            throw new ModelException("prompt of " + s + " positions + " + maxNewTokens + " new tokens exceeds max_position_embeddings "
+                    + t.maxPositions());
+        }
+        int vocab = t.vocabSize();
+        try (KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + Math.max(1, maxNewTokens))) {
+            float[] x = merged.embeddings();
+            int[] positions = new int[s];
+            for (int i = 0; i < s; i++) {
+                positions[i] = i;
+            }
+            decoder.forward(x, s, positions, cache, parallel);
+            float[] promptLogits = decoder.logits(x, 0, s, parallel);
+            int[] tokens = new int[maxNewTokens];
+            float[] stepLogits = new float[maxNewTokens * vocab];
+            float[] last = Arrays.copyOfRange(promptLogits, (s - 1) * vocab, s * vocab);
+            float[] row = new float[t.hiddenSize()];
+            for (int step = 0; step < maxNewTokens; step++) {
+                System.arraycopy(last, 0, stepLogits, step * vocab, vocab);
+                tokens[step] = argmax(last);
+                if (step == maxNewTokens - 1) {
+                    break;
+                }
+                decoder.embed(new int[] {tokens[step]}, row, 0);
+                decoder.forward(row, 1, new int[] {s + step}, cache, parallel);
+                last = decoder.logits(row, 0, 1, parallel);
+            }
+            return new Generation(promptLogits, s, tokens, stepLogits);
+        }
+    }
+
+    /** Index of the largest value; the first one on ties, as torch.argmax. */
+    static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

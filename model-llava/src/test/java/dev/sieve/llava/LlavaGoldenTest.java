@@ -1,0 +1,86 @@
+package dev.sieve.llava;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sieve.kernels.AttentionProbe;
+import dev.sieve.kernels.Parallel;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The whole model against Hugging Face transformers 4.44 goldens (../shared/fixtures): projector
+ * output, the feature layer's [CLS] attention, merged embeddings, logits of every position,
+ * greedy tokens and every decoding step's logits. Tolerances are the fixtures' suggested ones.
+ */
+class LlavaGoldenTest {
+    private static final Parallel PARALLEL = Parallel.create(2);
+
+    @AfterAll
+    static void close() {
+        PARALLEL.close();
+    }
+
+    static Path fixtures() {
+        Path dir = Path.of(System.getProperty("sieve.shared.dir", "../shared"), "fixtures").toAbsolutePath().normalize();
+        assumeTrue(Files.isRegularFile(dir.resolve("manifest.json")), "skipped: golden fixtures not found at " + dir);
+        return dir;
+    }
+
+    static Stream<String> cases() {
+        return Stream.of("tiny-llava/c0", "tiny-llava/c1", "tiny-llava-gqa/c0", "tiny-llava-gqa/c1");
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void matchesTransformers(String modelAndCase) {
+        String[] parts = modelAndCase.split("/");
+        Path modelDir = fixtures().resolve(parts[0]);
+        try (Llava llava = Llava.load(modelDir);
+             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"))) {
+            float[] pixels = golden.tensor("pixel_values").toFloatArray();
+            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            int patches = llava.config().vision().patches();
+
+            AttentionProbe cls = AttentionProbe.of(new int[] {0}, patches + 1);
+            float[] features = llava.imageFeatures(pixels, PARALLEL, cls);
+            close(features, golden.tensor("image_features").toFloatArray(), "image_features");
+            float[] clsMean = golden.tensor("vision.cls_attention_mean").toFloatArray();
+            for (int j = 0; j < patches; j++) {
+                assertThat((double) cls.mean()[1 + j]).as("cls attention to patch %d", j).isCloseTo(clsMean[j], org.assertj.core.data.Offset.offset(1e-5));
+            }
+
+            Llava.Merged merged = llava.merge(ids, features);
+            close(merged.embeddings(), golden.tensor("inputs_embeds").toFloatArray(), "inputs_embeds");
+            int[] expanded = Arrays.stream(golden.tensor("expanded.input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            assertThat(llava.merge(expanded, features).embeddings()).as("one placeholder per image row").containsExactly(merged.embeddings());
+
+            Llava.Generation g = llava.generate(pixels, ids, 8, PARALLEL);
+            close(g.promptLogits(), golden.tensor("logits").toFloatArray(), "logits");
+            long[] tokens = golden.tensor("generate.new_tokens").toLongArray();
+            assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as("greedy tokens").containsExactly(tokens);
+            close(g.stepLogits(), golden.tensor("generate.step_logits").toFloatArray(), "generate.step_logits");
+        }
+    }
+
+    /** |a - b| <= 1e-4 + 1e-4 |b| elementwise, as the fixtures suggest for float32 re-implementations. */
+    static void close(float[] actual, float[] expected, String what) {
+        assertThat(actual.length).as(what + " length").isEqualTo(expected.length);
+        double worst = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double diff = Math.abs(actual[i] - expected[i]);
+            worst = Math.max(worst, diff);
+            if (diff > 1e-4 + 1e-4 * Math.abs(expected[i])) {
+                throw new AssertionError(what + "[" + i + "] = " + actual[i] + ", transformers " + expected[i] + " (diff " + diff + ")");
+            }
+        }
+        System.out.printf("%s: max |diff| %.2e over %d values%n", what, worst, actual.length);
+    }
+
+}
