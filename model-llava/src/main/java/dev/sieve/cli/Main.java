@@ -1,5 +1,6 @@
 package dev.sieve.cli;
 
+import dev.sieve.llava.ModelException;
 import dev.sieve.safetensors.SafetensorsException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Pure-Java LLaVA runtime with in-loop visual token pruning.",
-        subcommands = {InspectCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, ForwardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;
@@ -48,7 +49,7 @@ public final class Main implements Runnable {
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String command = qualifiedName(commandLine);
-            if (ex instanceof SafetensorsException || ex instanceof UserInputException) {
+            if (ex instanceof SafetensorsException || ex instanceof UserInputException || ex instanceof ModelException) {
                 errWriter.println(command + ": " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }

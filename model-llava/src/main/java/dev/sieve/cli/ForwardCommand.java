@@ -1,0 +1,86 @@
+package dev.sieve.cli;
+
+import dev.sieve.kernels.Parallel;
+import dev.sieve.llava.Llava;
+import dev.sieve.safetensors.DType;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import dev.sieve.safetensors.SafetensorsWriter;
+import dev.sieve.safetensors.TensorView;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code sieve forward}: one forward pass and greedy decoding on inputs in the fixture format
+ * ({@code pixel_values} F32 [1,3,H,W], {@code input_ids} I64 [1,L]); writes {@code logits}
+ * F32 [1,S,V] for every position of the merged sequence and {@code generated_ids} I64 [1,G].
+ */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Run a LLaVA checkpoint on pixel_values + input_ids from a .safetensors file; write logits and greedy tokens.")
+final class ForwardCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "llava-hf checkpoint directory")
+    Path model;
+
+    @Option(names = "--inputs", required = true, paramLabel = "IN.safetensors", description = "pixel_values F32 [1,3,H,W] and input_ids I64 [1,L]")
+    Path inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT.safetensors", description = "where to write logits and generated_ids")
+    Path out;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "greedy tokens to generate (default: ${DEFAULT-VALUE})")
+    int maxNewTokens = 8;
+
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (maxNewTokens < 1) {
+            throw new UserInputException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+        }
+        if (threads != null && threads < 1) {
+            throw new UserInputException("--threads must be >= 1, got " + threads);
+        }
+        float[] pixels;
+        int[] ids;
+        try (SafetensorsCheckpoint in = SafetensorsCheckpoint.open(inputs)) {
+            pixels = input(in, "pixel_values", DType.F32, 4).toFloatArray();
+            TensorView idTensor = input(in, "input_ids", DType.I64, 2);
+            if (idTensor.dim(0) != 1) {
+                throw new UserInputException(inputs + ": input_ids has batch " + idTensor.dim(0) + "; forward takes batch 1");
+            }
+            ids = Arrays.stream(idTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
+        }
+        long start = System.nanoTime();
+        try (Llava llava = Llava.load(model); Parallel parallel = threads == null ? Parallel.allCores() : Parallel.create(threads)) {
+            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, parallel);
+            int vocab = llava.config().text().vocabSize();
+            SafetensorsWriter.to(out)
+                    .metadata("producer", "sieve forward")
+                    .addFloats("logits", DType.F32, new long[] {1, g.promptLength(), vocab}, g.promptLogits())
+                    .addLongs("generated_ids", DType.I64, new long[] {1, maxNewTokens}, Arrays.stream(g.newTokens()).asLongStream().toArray())
+                    .write();
+            PrintWriter o = spec.commandLine().getOut();
+            o.printf("%s: %d positions, %d new tokens %s in %.0f ms -> %s%n", model, g.promptLength(), maxNewTokens,
+                    Arrays.toString(g.newTokens()), (System.nanoTime() - start) / 1e6, out);
+        }
+        return Main.EXIT_OK;
+    }
+
+    private TensorView input(SafetensorsCheckpoint in, String name, DType dtype, int rank) {
+        TensorView t = in.find(name).orElseThrow(() -> new UserInputException(inputs + ": no tensor '" + name + "'"));
+        if (t.dtype() != dtype || t.rank() != rank) {
+            throw new UserInputException(inputs + ": tensor '" + name + "' is " + t.dtype() + Arrays.toString(t.shape())
+                    + ", expected " + dtype + " of rank " + rank);
+        }
+        return t;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.sieve.cli;
+
+import static dev.sieve.cli.InspectCommandTest.sieve;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sieve.safetensors.DType;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import dev.sieve.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sieve forward} on the committed tiny checkpoint and the transformers golden committed
+ * beside it (examples/tiny-llava/golden_c0.safetensors): runs in every clone.
+ */
+class ForwardCommandTest {
+    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
+            .resolve("examples/tiny-llava");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesTheLogitsAndGreedyTokensTransformersComputed() {
+        Path out = dir.resolve("out.safetensors");
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs",
+                EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", out.toString(), "--threads", "2");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("25 positions, 8 new tokens [250, 272, 50, 255, 89, 85, 280, 283]");
+        try (SafetensorsCheckpoint got = SafetensorsCheckpoint.open(out);
+             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            assertThat(got.tensor("logits").shape()).containsExactly(1, 25, 300);
+            assertThat(got.tensor("generated_ids").toLongArray()).containsExactly(golden.tensor("generate.new_tokens").toLongArray());
+            float[] logits = got.tensor("logits").toFloatArray();
+            float[] expected = golden.tensor("logits").toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                assertThat((double) Math.abs(logits[i] - expected[i])).as("logits[%d]", i).isLessThanOrEqualTo(1e-4 + 1e-4 * Math.abs(expected[i]));
+            }
+        }
+    }
+
+    @Test
+    void inputsWithoutPixelValuesAreOneLineAndExitCode2() {
+        Path in = SafetensorsWriter.to(dir.resolve("in.safetensors"))
+                .addLongs("input_ids", DType.I64, new long[] {1, 2}, new long[] {1, 299}).write();
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs", in.toString(), "--out",
+                dir.resolve("o.safetensors").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).contains("no tensor 'pixel_values'");
+        assertThat(dir.resolve("o.safetensors")).doesNotExist();
+    }
+
+    @Test
+    void aPromptWithTwoImageTokensIsRefused() {
+        Path in = SafetensorsWriter.to(dir.resolve("in.safetensors"))
+                .addFloats("pixel_values", DType.F32, new long[] {1, 3, 56, 56}, new float[3 * 56 * 56])
+                .addLongs("input_ids", DType.I64, new long[] {1, 3}, new long[] {1, 299, 299}).write();
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs", in.toString(), "--out",
+                dir.resolve("o.safetensors").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("2 image tokens").contains("expected 1 or 16");
+    }
+
+    @Test
+    void aDirectoryWithoutConfigIsNamed() throws IOException {
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        InspectCommandTest.Result r = sieve("forward", "--model", empty.toString(), "--inputs",
+                EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).contains("config.json");
+    }
+}
