@@ -96,8 +96,26 @@ public final class Llava implements AutoCloseable {
     /** Result of {@link #generate}: logits of every prompt position, the greedy tokens and each step's logits. */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits) {}
 
+    /** Called with each new token as soon as it is chosen (streaming). */
+    public interface TokenListener {
+        void accept(int step, int token);
+    }
+
     /** Prefill the merged prompt, then greedy decoding with the KV cache for {@code maxNewTokens} steps (no early stop). */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Parallel parallel) {
+        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, parallel);
+    }
+
+    /**
+     * Prefill, then decode with the KV cache: each step's token comes from {@code sampler}, goes to
+     * {@code listener}, and decoding stops after {@code maxNewTokens} or right after a token in
+     * {@code stopTokens} (which is kept in the result, as transformers does with eos).
+     */
+    public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
+                               Parallel parallel) {
+        if (maxNewTokens < 1) {
+            throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
+        }
         Merged merged = merge(ids, imageFeatures(pixels, parallel, null));
         LlavaConfig.Text t = config.text();
         int s = merged.length();
@@ -106,7 +124,7 @@ public final class Llava implements AutoCloseable {
                     + t.maxPositions());
         }
         int vocab = t.vocabSize();
-        try (KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + Math.max(1, maxNewTokens))) {
+        try (KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + maxNewTokens)) {
             float[] x = merged.embeddings();
             int[] positions = new int[s];
             for (int i = 0; i < s; i++) {
@@ -118,17 +136,21 @@ public final class Llava implements AutoCloseable {
             float[] stepLogits = new float[maxNewTokens * vocab];
             float[] last = Arrays.copyOfRange(promptLogits, (s - 1) * vocab, s * vocab);
             float[] row = new float[t.hiddenSize()];
-            for (int step = 0; step < maxNewTokens; step++) {
-                System.arraycopy(last, 0, stepLogits, step * vocab, vocab);
-                tokens[step] = argmax(last);
-                if (step == maxNewTokens - 1) {
+            int produced = 0;
+            while (produced < maxNewTokens) {
+                System.arraycopy(last, 0, stepLogits, produced * vocab, vocab);
+                int token = sampler.next(last);
+                tokens[produced] = token;
+                listener.accept(produced, token);
+                produced++;
+                if (produced == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
                     break;
                 }
-                decoder.embed(new int[] {tokens[step]}, row, 0);
-                decoder.forward(row, 1, new int[] {s + step}, cache, parallel);
+                decoder.embed(new int[] {token}, row, 0);
+                decoder.forward(row, 1, new int[] {s + produced - 1}, cache, parallel);
                 last = decoder.logits(row, 0, 1, parallel);
             }
-            return new Generation(promptLogits, s, tokens, stepLogits);
+            return new Generation(promptLogits, s, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab));
         }
     }
 
