@@ -1,7 +1,8 @@
 package dev.sieve.cli;
 
-import dev.sieve.kernels.Parallel;
 import dev.sieve.llava.Llava;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.DType;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
 import dev.sieve.safetensors.SafetensorsWriter;
@@ -60,8 +61,9 @@ final class ForwardCommand implements Callable<Integer> {
             ids = Arrays.stream(idTensor.toLongArray()).mapToInt(Math::toIntExact).toArray();
         }
         long start = System.nanoTime();
-        try (Llava llava = Llava.load(model); Parallel parallel = threads == null ? Parallel.allCores() : Parallel.create(threads)) {
-            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, parallel);
+        try (Llava llava = Llava.load(model);
+             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter.to(out)
                     .metadata("producer", "sieve forward")
@@ -69,8 +71,8 @@ final class ForwardCommand implements Callable<Integer> {
                     .addLongs("generated_ids", DType.I64, new long[] {1, maxNewTokens}, Arrays.stream(g.newTokens()).asLongStream().toArray())
                     .write();
             PrintWriter o = spec.commandLine().getOut();
-            o.printf("%s: %d positions, %d new tokens %s in %.0f ms -> %s%n", model, g.promptLength(), maxNewTokens,
-                    Arrays.toString(g.newTokens()), (System.nanoTime() - start) / 1e6, out);
+            o.printf("%s: %d positions, %d new tokens %s, %.3f GFLOP in %.0f ms -> %s%n", model, g.promptLength(), maxNewTokens,
+                    Arrays.toString(g.newTokens()), ctx.counters().snapshot().total().gflop(), (System.nanoTime() - start) / 1e6, out);
         }
         return Main.EXIT_OK;
     }

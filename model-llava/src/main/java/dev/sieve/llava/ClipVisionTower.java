@@ -2,15 +2,10 @@ package dev.sieve.llava;
 
 import static dev.sieve.llava.Buffers.seg;
 
-import dev.sieve.kernels.Activations;
-import dev.sieve.kernels.Attention;
 import dev.sieve.kernels.AttentionProbe;
-import dev.sieve.kernels.Elementwise;
-import dev.sieve.kernels.Gemm;
-import dev.sieve.kernels.Norms;
-import dev.sieve.kernels.Parallel;
 import dev.sieve.kernels.PatchEmbedding;
 import dev.sieve.kernels.WeightMatrix;
+import dev.sieve.runtime.Ops;
 
 /**
  * CLIP's pre-LN vision transformer as LLaVA uses it: patch embedding (unfold + GEMM, no bias),
@@ -59,7 +54,7 @@ final class ClipVisionTower {
      * Hidden states [1 + P, hidden] after the feature layer. When {@code clsProbe} is given, it
      * receives the feature layer's [CLS] attention row (mean over heads, 1 + P keys).
      */
-    float[] forward(float[] pixels, Parallel parallel, AttentionProbe clsProbe) {
+    float[] forward(float[] pixels, Ops ops, AttentionProbe clsProbe) {
         int h = cfg.hiddenSize();
         int patch = cfg.patchSize();
         int patches = cfg.patches();
@@ -69,9 +64,9 @@ final class ClipVisionTower {
         PatchEmbedding.unfold(seg(pixels), cfg.channels(), cfg.imageSize(), cfg.imageSize(), patch, seg(unfolded));
         float[] x = new float[s * h];
         System.arraycopy(classEmbedding, 0, x, 0, h);
-        Gemm.matmul(seg(unfolded), patches, k, k, patchEmbedding, null, Buffers.rows(x, 1, h), h, parallel);
-        Elementwise.add(seg(x), seg(positionEmbedding), seg(x), s * h);
-        Norms.layerNorm(seg(x), s, h, h, preLnW, preLnB, cfg.layerNormEps(), seg(x), h);
+        ops.matmul(seg(unfolded), patches, k, k, patchEmbedding, null, Buffers.rows(x, 1, h), h);
+        ops.add(seg(x), seg(positionEmbedding), seg(x), s * h);
+        ops.layerNorm(seg(x), s, h, h, preLnW, preLnB, cfg.layerNormEps(), seg(x), h);
 
         float[] normed = new float[s * h];
         float[] q = new float[s * h];
@@ -83,20 +78,20 @@ final class ClipVisionTower {
         float scale = (float) Math.pow(cfg.headDim(), -0.5);
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
-            Norms.layerNorm(seg(x), s, h, h, l.ln1w(), l.ln1b(), cfg.layerNormEps(), seg(normed), h);
-            Gemm.matmul(seg(normed), s, h, h, l.q(), l.qb(), seg(q), h, parallel);
-            Gemm.matmul(seg(normed), s, h, h, l.k(), l.kb(), seg(kk), h, parallel);
-            Gemm.matmul(seg(normed), s, h, h, l.v(), l.vb(), seg(v), h, parallel);
+            ops.layerNorm(seg(x), s, h, h, l.ln1w(), l.ln1b(), cfg.layerNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), s, h, h, l.q(), l.qb(), seg(q), h);
+            ops.matmul(seg(normed), s, h, h, l.k(), l.kb(), seg(kk), h);
+            ops.matmul(seg(normed), s, h, h, l.v(), l.vb(), seg(v), h);
             AttentionProbe probe = i == layers.length - 1 ? clsProbe : null;
-            Attention.attend(seg(q), h, seg(kk), h, seg(v), h, seg(attended), h, s, s, cfg.heads(), cfg.heads(), cfg.headDim(),
-                    scale, false, probe, parallel);
-            Gemm.matmul(seg(attended), s, h, h, l.o(), l.ob(), seg(delta), h, parallel);
-            Elementwise.add(seg(x), seg(delta), seg(x), s * h);
-            Norms.layerNorm(seg(x), s, h, h, l.ln2w(), l.ln2b(), cfg.layerNormEps(), seg(normed), h);
-            Gemm.matmul(seg(normed), s, h, h, l.fc1(), l.fc1b(), seg(mlp), cfg.intermediateSize(), parallel);
-            Activations.quickGelu(seg(mlp), seg(mlp), s * cfg.intermediateSize());
-            Gemm.matmul(seg(mlp), s, cfg.intermediateSize(), cfg.intermediateSize(), l.fc2(), l.fc2b(), seg(delta), h, parallel);
-            Elementwise.add(seg(x), seg(delta), seg(x), s * h);
+            ops.attend(seg(q), h, seg(kk), h, seg(v), h, seg(attended), h, s, s, cfg.heads(), cfg.heads(), cfg.headDim(),
+                    scale, false, probe);
+            ops.matmul(seg(attended), s, h, h, l.o(), l.ob(), seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), s * h);
+            ops.layerNorm(seg(x), s, h, h, l.ln2w(), l.ln2b(), cfg.layerNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), s, h, h, l.fc1(), l.fc1b(), seg(mlp), cfg.intermediateSize());
+            ops.quickGelu(seg(mlp), seg(mlp), s * cfg.intermediateSize());
+            ops.matmul(seg(mlp), s, cfg.intermediateSize(), cfg.intermediateSize(), l.fc2(), l.fc2b(), seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), s * h);
         }
         return x;
     }

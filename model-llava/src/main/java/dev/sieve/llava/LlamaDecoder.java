@@ -2,15 +2,10 @@ package dev.sieve.llava;
 
 import static dev.sieve.llava.Buffers.seg;
 
-import dev.sieve.kernels.Activations;
-import dev.sieve.kernels.Attention;
-import dev.sieve.kernels.Elementwise;
-import dev.sieve.kernels.Gemm;
-import dev.sieve.kernels.Norms;
-import dev.sieve.kernels.Parallel;
 import dev.sieve.kernels.Rope;
 import dev.sieve.kernels.WeightMatrix;
 import dev.sieve.runtime.KvCache;
+import dev.sieve.runtime.Ops;
 
 /**
  * The Llama decoder: token embedding; per layer x += o_proj(attn(RMSNorm(x))) with RoPE
@@ -74,7 +69,7 @@ final class LlamaDecoder {
      * appending their keys and values to {@code cache}; the rows attend to everything cached
      * before them and causally among themselves. Leaves the last layer's output in {@code x}.
      */
-    void forward(float[] x, int n, int[] positions, KvCache cache, Parallel parallel) {
+    void forward(float[] x, int n, int[] positions, KvCache cache, Ops ops) {
         int h = cfg.hiddenSize();
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
@@ -92,34 +87,34 @@ final class LlamaDecoder {
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
-            Norms.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
-            Gemm.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth, parallel);
-            Gemm.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth, parallel);
-            Gemm.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth, parallel);
-            Rope.apply(seg(q), n, cfg.heads(), d, qWidth, rope);
-            Rope.apply(seg(k), n, cfg.kvHeads(), d, kvWidth, rope);
+            ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
+            ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
+            ops.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth);
+            ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, positions, cfg.ropeTheta());
+            ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, rope, positions, cfg.ropeTheta());
             cache.append(i, seg(k), seg(v), n);
             int keys = cache.length(i);
-            Attention.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
-                    cfg.heads(), cfg.kvHeads(), d, scale, true, parallel);
-            Gemm.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h, parallel);
-            Elementwise.add(seg(x), seg(delta), seg(x), n * h);
-            Norms.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
-            Gemm.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter, parallel);
-            Gemm.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter, parallel);
-            Activations.swiglu(seg(gate), seg(up), seg(gate), n * inter);
-            Gemm.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h, parallel);
-            Elementwise.add(seg(x), seg(delta), seg(x), n * h);
+            ops.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
+                    cfg.heads(), cfg.kvHeads(), d, scale, true, null);
+            ops.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), n * h);
+            ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter);
+            ops.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter);
+            ops.swiglu(seg(gate), seg(up), seg(gate), n * inter);
+            ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), n * h);
         }
     }
 
     /** Logits of rows [first, first + rows) of the last layer's output: final RMSNorm, then lm_head. */
-    float[] logits(float[] x, int first, int rows, Parallel parallel) {
+    float[] logits(float[] x, int first, int rows, Ops ops) {
         int h = cfg.hiddenSize();
         float[] normed = new float[rows * h];
-        Norms.rmsNorm(Buffers.rows(x, first, h), rows, h, h, finalNorm, cfg.rmsNormEps(), seg(normed), h);
+        ops.rmsNorm(Buffers.rows(x, first, h), rows, h, h, finalNorm, cfg.rmsNormEps(), seg(normed), h);
         float[] out = new float[rows * cfg.vocabSize()];
-        Gemm.matmul(seg(normed), rows, h, h, lmHead, null, seg(out), cfg.vocabSize(), parallel);
+        ops.matmul(seg(normed), rows, h, h, lmHead, null, seg(out), cfg.vocabSize());
         return out;
     }
 }

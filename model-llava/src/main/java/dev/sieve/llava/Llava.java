@@ -1,8 +1,8 @@
 package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
-import dev.sieve.kernels.Parallel;
 import dev.sieve.runtime.KvCache;
+import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,15 +44,15 @@ public final class Llava implements AutoCloseable {
     }
 
     /** Image features for the language model: [P, textHidden] (P + 1 rows with the "full" strategy). */
-    public float[] imageFeatures(float[] pixels, Parallel parallel, AttentionProbe clsProbe) {
+    public float[] imageFeatures(float[] pixels, Ops ops, AttentionProbe clsProbe) {
         int expected = config.vision().channels() * config.vision().imageSize() * config.vision().imageSize();
         if (pixels.length != expected) {
             throw new ModelException("pixel_values hold " + pixels.length + " floats; the vision tower needs " + expected + " (3 x "
                     + config.vision().imageSize() + " x " + config.vision().imageSize() + ")");
         }
-        float[] hidden = vision.forward(pixels, parallel, clsProbe);
+        float[] hidden = vision.forward(pixels, ops, clsProbe);
         int first = config.keepClsFeature() ? 0 : 1;
-        return projector.project(hidden, first, config.vision().patches() + 1 - first, parallel);
+        return projector.project(hidden, first, config.vision().patches() + 1 - first, ops);
     }
 
     /**
@@ -102,8 +102,8 @@ public final class Llava implements AutoCloseable {
     }
 
     /** Prefill the merged prompt, then greedy decoding with the KV cache for {@code maxNewTokens} steps (no early stop). */
-    public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Parallel parallel) {
-        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, parallel);
+    public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Ops ops) {
+        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, ops);
     }
 
     /**
@@ -112,11 +112,11 @@ public final class Llava implements AutoCloseable {
      * {@code stopTokens} (which is kept in the result, as transformers does with eos).
      */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
-                               Parallel parallel) {
+                               Ops ops) {
         if (maxNewTokens < 1) {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
-        Merged merged = merge(ids, imageFeatures(pixels, parallel, null));
+        Merged merged = merge(ids, imageFeatures(pixels, ops, null));
         LlavaConfig.Text t = config.text();
         int s = merged.length();
         if (s + maxNewTokens > t.maxPositions()) {
@@ -130,8 +130,8 @@ public final class Llava implements AutoCloseable {
             for (int i = 0; i < s; i++) {
                 positions[i] = i;
             }
-            decoder.forward(x, s, positions, cache, parallel);
-            float[] promptLogits = decoder.logits(x, 0, s, parallel);
+            decoder.forward(x, s, positions, cache, ops);
+            float[] promptLogits = decoder.logits(x, 0, s, ops);
             int[] tokens = new int[maxNewTokens];
             float[] stepLogits = new float[maxNewTokens * vocab];
             float[] last = Arrays.copyOfRange(promptLogits, (s - 1) * vocab, s * vocab);
@@ -147,8 +147,8 @@ public final class Llava implements AutoCloseable {
                     break;
                 }
                 decoder.embed(new int[] {token}, row, 0);
-                decoder.forward(row, 1, new int[] {s + produced - 1}, cache, parallel);
-                last = decoder.logits(row, 0, 1, parallel);
+                decoder.forward(row, 1, new int[] {s + produced - 1}, cache, ops);
+                last = decoder.logits(row, 0, 1, ops);
             }
             return new Generation(promptLogits, s, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab));
         }

@@ -2,10 +2,8 @@ package dev.sieve.llava;
 
 import static dev.sieve.llava.Buffers.seg;
 
-import dev.sieve.kernels.Activations;
-import dev.sieve.kernels.Gemm;
-import dev.sieve.kernels.Parallel;
 import dev.sieve.kernels.WeightMatrix;
+import dev.sieve.runtime.Ops;
 
 /** LLaVA's multi-modal projector: linear_2(gelu(linear_1(x))), both with bias, exact erf GELU. */
 final class Projector {
@@ -26,13 +24,12 @@ final class Projector {
     }
 
     /** rows x visionHidden (row stride visionHidden, starting at row {@code first}) -> rows x textHidden. */
-    float[] project(float[] features, int first, int rows, Parallel parallel) {
+    float[] project(float[] features, int first, int rows, Ops ops) {
         float[] hidden = new float[rows * textHidden];
-        Gemm.matmul(Buffers.rows(features, first, visionHidden), rows, visionHidden, visionHidden, linear1, bias1, seg(hidden), textHidden,
-                parallel);
-        Activations.geluErf(seg(hidden), seg(hidden), rows * textHidden);
+        ops.matmul(Buffers.rows(features, first, visionHidden), rows, visionHidden, visionHidden, linear1, bias1, seg(hidden), textHidden);
+        ops.geluErf(seg(hidden), seg(hidden), rows * textHidden);
         float[] out = new float[rows * textHidden];
-        Gemm.matmul(seg(hidden), rows, textHidden, textHidden, linear2, bias2, seg(out), textHidden, parallel);
+        ops.matmul(seg(hidden), rows, textHidden, textHidden, linear2, bias2, seg(out), textHidden);
         return out;
     }
 }

@@ -3,7 +3,8 @@ package dev.sieve.llava;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sieve.kernels.Parallel;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ class GenerationTest {
     private static Llava llava;
     private static float[] pixels;
     private static int[] ids;
-    private static final Parallel PARALLEL = Parallel.create(2);
+    private static final ExecutionContext CTX = ExecutionContext.create(2);
+    private static final Ops PARALLEL = new Ops(CTX);
 
     @BeforeAll
     static void load() {
@@ -34,7 +36,7 @@ class GenerationTest {
     @AfterAll
     static void close() {
         llava.close();
-        PARALLEL.close();
+        CTX.close();
     }
 
     @Test

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sieve.kernels.AttentionProbe;
-import dev.sieve.kernels.Parallel;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.OpKind;
+import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +22,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * greedy tokens and every decoding step's logits. Tolerances are the fixtures' suggested ones.
  */
 class LlavaGoldenTest {
-    private static final Parallel PARALLEL = Parallel.create(2);
+    private static final ExecutionContext SIMD = ExecutionContext.create(2, ExecutionContext.Backend.SIMD);
+    private static final ExecutionContext SCALAR = ExecutionContext.create(1, ExecutionContext.Backend.SCALAR);
 
     @AfterAll
     static void close() {
-        PARALLEL.close();
+        SIMD.close();
+        SCALAR.close();
     }
 
     static Path fixtures() {
@@ -33,14 +37,19 @@ class LlavaGoldenTest {
         return dir;
     }
 
+    /** Every case on the SIMD kernels, and one per model on the scalar reference kernels. */
     static Stream<String> cases() {
-        return Stream.of("tiny-llava/c0", "tiny-llava/c1", "tiny-llava-gqa/c0", "tiny-llava-gqa/c1");
+        return Stream.of("tiny-llava/c0/SIMD", "tiny-llava/c1/SIMD", "tiny-llava-gqa/c0/SIMD", "tiny-llava-gqa/c1/SIMD",
+                "tiny-llava/c0/SCALAR", "tiny-llava-gqa/c1/SCALAR");
     }
 
     @ParameterizedTest
     @MethodSource("cases")
-    void matchesTransformers(String modelAndCase) {
-        String[] parts = modelAndCase.split("/");
+    void matchesTransformers(String modelCaseBackend) {
+        String[] parts = modelCaseBackend.split("/");
+        ExecutionContext ctx = parts[2].equals("SIMD") ? SIMD : SCALAR;
+        ctx.counters().reset();
+        Ops ops = new Ops(ctx);
         Path modelDir = fixtures().resolve(parts[0]);
         try (Llava llava = Llava.load(modelDir);
              SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"))) {
@@ -49,7 +58,7 @@ class LlavaGoldenTest {
             int patches = llava.config().vision().patches();
 
             AttentionProbe cls = AttentionProbe.of(new int[] {0}, patches + 1);
-            float[] features = llava.imageFeatures(pixels, PARALLEL, cls);
+            float[] features = llava.imageFeatures(pixels, ops, cls);
             close(features, golden.tensor("image_features").toFloatArray(), "image_features");
             float[] clsMean = golden.tensor("vision.cls_attention_mean").toFloatArray();
             for (int j = 0; j < patches; j++) {
@@ -61,11 +70,13 @@ class LlavaGoldenTest {
             int[] expanded = Arrays.stream(golden.tensor("expanded.input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
             assertThat(llava.merge(expanded, features).embeddings()).as("one placeholder per image row").containsExactly(merged.embeddings());
 
-            Llava.Generation g = llava.generate(pixels, ids, 8, PARALLEL);
+            Llava.Generation g = llava.generate(pixels, ids, 8, ops);
             close(g.promptLogits(), golden.tensor("logits").toFloatArray(), "logits");
             long[] tokens = golden.tensor("generate.new_tokens").toLongArray();
             assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as("greedy tokens").containsExactly(tokens);
             close(g.stepLogits(), golden.tensor("generate.step_logits").toFloatArray(), "generate.step_logits");
+            assertThat(ctx.counters().snapshot().get(OpKind.GEMM).flops()).as("GEMM FLOPs were counted").isPositive();
+            assertThat(ctx.counters().snapshot().get(OpKind.ATTENTION).calls()).isPositive();
         }
     }
 
