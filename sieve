@@ -11,7 +11,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$ROOT/model-llava/target/sieve.jar"
 REQUIRED_MAJOR=25
-JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+# protobuf-java (tokenizer.model reader) still uses sun.misc.Unsafe; allow it without a warning per run.
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
 
 die() { echo "sieve: $*" >&2; exit 1; }
 

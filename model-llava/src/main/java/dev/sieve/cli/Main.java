@@ -1,6 +1,7 @@
 package dev.sieve.cli;
 
 import dev.sieve.llava.ModelException;
+import dev.sieve.llava.image.ImageDecodeException;
 import dev.sieve.safetensors.SafetensorsException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Pure-Java LLaVA runtime with in-loop visual token pruning.",
-        subcommands = {InspectCommand.class, ForwardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, RunCommand.class, ForwardCommand.class, TokenizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;
@@ -49,7 +50,8 @@ public final class Main implements Runnable {
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String command = qualifiedName(commandLine);
-            if (ex instanceof SafetensorsException || ex instanceof UserInputException || ex instanceof ModelException) {
+            if (ex instanceof SafetensorsException || ex instanceof UserInputException || ex instanceof ModelException
+                    || ex instanceof ImageDecodeException) {
                 errWriter.println(command + ": " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }

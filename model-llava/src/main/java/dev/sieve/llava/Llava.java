@@ -93,8 +93,12 @@ public final class Llava implements AutoCloseable {
     /** A merged sequence: embeddings [length, hidden] with the image rows starting at {@code imageStart}. */
     public record Merged(float[] embeddings, int length, int imageStart, int imageRows) {}
 
-    /** Result of {@link #generate}: logits of every prompt position, the greedy tokens and each step's logits. */
-    public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits) {}
+    /**
+     * Result of {@link #generate}: logits of every prompt position, the new tokens, each step's
+     * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
+     */
+    public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
+                             long prefillNanos, long decodeNanos) {}
 
     /** Called with each new token as soon as it is chosen (streaming). */
     public interface TokenListener {
@@ -116,7 +120,9 @@ public final class Llava implements AutoCloseable {
         if (maxNewTokens < 1) {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
+        long t0 = System.nanoTime();
         Merged merged = merge(ids, imageFeatures(pixels, ops, null));
+        long t1 = System.nanoTime();
         LlavaConfig.Text t = config.text();
         int s = merged.length();
         if (s + maxNewTokens > t.maxPositions()) {
@@ -132,6 +138,7 @@ public final class Llava implements AutoCloseable {
             }
             decoder.forward(x, s, positions, cache, ops);
             float[] promptLogits = decoder.logits(x, 0, s, ops);
+            long t2 = System.nanoTime();
             int[] tokens = new int[maxNewTokens];
             float[] stepLogits = new float[maxNewTokens * vocab];
             float[] last = Arrays.copyOfRange(promptLogits, (s - 1) * vocab, s * vocab);
@@ -150,7 +157,8 @@ public final class Llava implements AutoCloseable {
                 decoder.forward(row, 1, new int[] {s + produced - 1}, cache, ops);
                 last = decoder.logits(row, 0, 1, ops);
             }
-            return new Generation(promptLogits, s, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab));
+            return new Generation(promptLogits, s, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
+                    t1 - t0, t2 - t1, System.nanoTime() - t2);
         }
     }
 

@@ -1,0 +1,116 @@
+package dev.sieve.cli;
+
+import dev.sieve.llava.Llava;
+import dev.sieve.llava.Sampler;
+import dev.sieve.llava.image.ClipImageProcessor;
+import dev.sieve.llava.image.ImageDecoder;
+import dev.sieve.llava.image.PixelValues;
+import dev.sieve.llava.image.RgbImage;
+import dev.sieve.llava.tokenizer.Tokenizer;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code sieve run}: an image and a question in, the answer streamed out, then a timing line.
+ * A prompt without {@code <image>} is wrapped in the LLaVA-1.5 template
+ * {@code USER: <image>\n{prompt} ASSISTANT:}; one that has it is used as written.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Answer a question about an image with a llava-hf checkpoint.")
+final class RunCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "llava-hf checkpoint directory (config.json, safetensors, tokenizer.model, preprocessor_config.json)")
+    Path model;
+
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "PNG or JPEG")
+    Path image;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the question (or a full prompt containing <image>)")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
+    int maxNewTokens = 64;
+
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
+    float temperature = 0;
+
+    @Option(names = "--top-p", description = "nucleus sampling mass (default: ${DEFAULT-VALUE})")
+    float topP = 1;
+
+    @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
+    long seed = 0;
+
+    @Option(names = "--pad-to-square", description = "LLaVA-1.5's image_aspect_ratio=pad: pad the image to a square with the mean colour first")
+    boolean padToSquare;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The LLaVA-1.5 conversation template around a plain question. */
+    static String llava15Prompt(String question) {
+        return question.contains("<image>") ? question : "USER: <image>\n" + question + " ASSISTANT:";
+    }
+
+    @Override
+    public Integer call() {
+        if (maxNewTokens < 1 || (threads != null && threads < 1)) {
+            throw new UserInputException("--max-new-tokens and --threads must be >= 1");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path processorConfig = model.resolve("preprocessor_config.json");
+        if (!Files.isRegularFile(processorConfig)) {
+            throw new UserInputException(model + ": no preprocessor_config.json");
+        }
+        Tokenizer tokenizer = ModelFiles.tokenizer(model);
+        ClipImageProcessor processor;
+        try {
+            processor = ClipImageProcessor.fromConfigFile(processorConfig);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(processorConfig + ": " + e.getMessage());
+        }
+        RgbImage rgb = ImageDecoder.decode(image);
+        PixelValues pixels = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
+        int[] ids = tokenizer.encode(llava15Prompt(prompt), true);
+
+        err.print("loading " + model + " ... ");
+        err.flush();
+        long loadStart = System.nanoTime();
+        try (Llava llava = Llava.load(model);
+             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+            err.printf("%.0f ms%n", (System.nanoTime() - loadStart) / 1e6);
+            err.flush();
+            int[] produced = new int[maxNewTokens];
+            int[] count = {0};
+            String[] shown = {""};
+            Llava.Generation g = llava.generate(pixels.chw(), ids, maxNewTokens, new Sampler(temperature, topP, seed),
+                    new int[] {tokenizer.eosId()}, (step, token) -> {
+                        // Stream: print what the new token adds to the decoded answer.
+                        produced[count[0]++] = token;
+                        String text = tokenizer.decode(Arrays.stream(produced, 0, count[0]).filter(t -> t != tokenizer.eosId()).toArray());
+                        if (text.startsWith(shown[0])) {
+                            out.print(text.substring(shown[0].length()));
+                            out.flush();
+                        }
+                        shown[0] = text;
+                    }, new Ops(ctx));
+            out.println();
+            int newTokens = g.newTokens().length;
+            out.printf("-- image %.0f ms | prefill %d positions in %.0f ms (%.1f tok/s) | decode %d tokens in %.0f ms (%.1f tok/s) | %.2f GFLOP%n",
+                    g.imageNanos() / 1e6, g.promptLength(), g.prefillNanos() / 1e6, g.promptLength() / (g.prefillNanos() / 1e9),
+                    Math.max(0, newTokens - 1), g.decodeNanos() / 1e6, Math.max(0, newTokens - 1) / Math.max(1e-9, g.decodeNanos() / 1e9),
+                    ctx.counters().snapshot().total().gflop());
+        }
+        return Main.EXIT_OK;
+    }
+}
