@@ -2,6 +2,7 @@ package dev.sieve.llava;
 
 import static dev.sieve.llava.Buffers.seg;
 
+import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.kernels.Rope;
 import dev.sieve.kernels.WeightMatrix;
 import dev.sieve.runtime.KvCache;
@@ -70,6 +71,14 @@ final class LlamaDecoder {
      * before them and causally among themselves. Leaves the last layer's output in {@code x}.
      */
     void forward(float[] x, int n, int[] positions, KvCache cache, Ops ops) {
+        forward(x, n, positions, cache, ops, 0, layers.length, null);
+    }
+
+    /**
+     * Layers [from, to) only; {@code probe}, when given, receives the attention probabilities of
+     * its query rows in layer {@code to - 1} (what in-LLM pruning methods rank tokens by).
+     */
+    void forward(float[] x, int n, int[] positions, KvCache cache, Ops ops, int from, int to, AttentionProbe probe) {
         int h = cfg.hiddenSize();
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
@@ -85,7 +94,7 @@ final class LlamaDecoder {
         float[] up = new float[n * inter];
         Rope.Table rope = Rope.Table.of(inverseFrequencies, positions);
         float scale = (float) (1 / Math.sqrt(d));
-        for (int i = 0; i < layers.length; i++) {
+        for (int i = from; i < to; i++) {
             Layer l = layers[i];
             ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
             ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
@@ -96,7 +105,7 @@ final class LlamaDecoder {
             cache.append(i, seg(k), seg(v), n);
             int keys = cache.length(i);
             ops.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
-                    cfg.heads(), cfg.kvHeads(), d, scale, true, null);
+                    cfg.heads(), cfg.kvHeads(), d, scale, true, i == to - 1 ? probe : null);
             ops.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h);
             ops.add(seg(x), seg(delta), seg(x), n * h);
             ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);

@@ -1,6 +1,7 @@
 package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
+import dev.sieve.pruning.FastV;
 import dev.sieve.runtime.KvCache;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
@@ -98,7 +99,10 @@ public final class Llava implements AutoCloseable {
      * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
-                             long prefillNanos, long decodeNanos) {}
+                             long prefillNanos, long decodeNanos, Pruned pruned) {}
+
+    /** What an LLM-side pruning step did: the image tokens kept (sorted) and the original positions of the rows that went on. */
+    public record Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores) {}
 
     /** Called with each new token as soon as it is chosen (streaming). */
     public interface TokenListener {
@@ -107,7 +111,13 @@ public final class Llava implements AutoCloseable {
 
     /** Prefill the merged prompt, then greedy decoding with the KV cache for {@code maxNewTokens} steps (no early stop). */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Ops ops) {
-        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, ops);
+        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, null, ops);
+    }
+
+    /** As {@link #generate(float[], int[], int, Sampler, int[], TokenListener, FastV, Ops)} without pruning. */
+    public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
+                               Ops ops) {
+        return generate(pixels, ids, maxNewTokens, sampler, stopTokens, listener, null, ops);
     }
 
     /**
@@ -116,7 +126,7 @@ public final class Llava implements AutoCloseable {
      * {@code stopTokens} (which is kept in the result, as transformers does with eos).
      */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
-                               Ops ops) {
+                               FastV fastv, Ops ops) {
         if (maxNewTokens < 1) {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
@@ -136,12 +146,21 @@ public final class Llava implements AutoCloseable {
             for (int i = 0; i < s; i++) {
                 positions[i] = i;
             }
-            decoder.forward(x, s, positions, cache, ops);
-            float[] promptLogits = decoder.logits(x, 0, s, ops);
+            Pruned pruned = null;
+            int rows = s;
+            if (fastv == null) {
+                decoder.forward(x, s, positions, cache, ops);
+            } else {
+                pruned = pruneWithFastV(fastv, merged, x, positions, cache, ops);
+                x = compactRows(x, pruned.keptPositions(), t.hiddenSize());
+                rows = pruned.keptPositions().length;
+                decoder.forward(x, rows, pruned.keptPositions(), cache, ops, fastv.layer(), decoder.layers(), null);
+            }
+            float[] promptLogits = decoder.logits(x, 0, rows, ops);
             long t2 = System.nanoTime();
             int[] tokens = new int[maxNewTokens];
             float[] stepLogits = new float[maxNewTokens * vocab];
-            float[] last = Arrays.copyOfRange(promptLogits, (s - 1) * vocab, s * vocab);
+            float[] last = Arrays.copyOfRange(promptLogits, (rows - 1) * vocab, rows * vocab);
             float[] row = new float[t.hiddenSize()];
             int produced = 0;
             while (produced < maxNewTokens) {
@@ -157,9 +176,48 @@ public final class Llava implements AutoCloseable {
                 decoder.forward(row, 1, new int[] {s + produced - 1}, cache, ops);
                 last = decoder.logits(row, 0, 1, ops);
             }
-            return new Generation(promptLogits, s, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2);
+            return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
+                    t1 - t0, t2 - t1, System.nanoTime() - t2, pruned);
         }
+    }
+
+    /**
+     * FastV at prefill: layers below K on the whole prompt, with the last prompt token's attention
+     * in layer K-1 probed; the image tokens it attends to most are kept. Returns the kept rows'
+     * original positions, which stay their position ids in the later layers.
+     */
+    private Pruned pruneWithFastV(FastV fastv, Merged merged, float[] x, int[] positions, KvCache cache, Ops ops) {
+        int s = merged.length();
+        if (fastv.layer() >= decoder.layers()) {
+            throw new ModelException("FastV k=" + fastv.layer() + " must be below the " + decoder.layers() + " LLM layers");
+        }
+        if (fastv.keep() > merged.imageRows()) {
+            throw new ModelException("FastV keep=" + fastv.keep() + " is more than the " + merged.imageRows() + " image tokens");
+        }
+        AttentionProbe lastToken = AttentionProbe.of(new int[] {s - 1}, s);
+        decoder.forward(x, s, positions, cache, ops, 0, fastv.layer(), lastToken);
+        float[] scores = Arrays.copyOfRange(lastToken.mean(), merged.imageStart(), merged.imageStart() + merged.imageRows());
+        int[] kept = fastv.select(scores);
+        int[] keep = new int[s - merged.imageRows() + kept.length];
+        int n = 0;
+        for (int i = 0; i < merged.imageStart(); i++) {
+            keep[n++] = i;
+        }
+        for (int k : kept) {
+            keep[n++] = merged.imageStart() + k;
+        }
+        for (int i = merged.imageStart() + merged.imageRows(); i < s; i++) {
+            keep[n++] = i;
+        }
+        return new Pruned(kept, keep, scores);
+    }
+
+    private static float[] compactRows(float[] x, int[] rows, int width) {
+        float[] out = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x, rows[i] * width, out, i * width, width);
+        }
+        return out;
     }
 
     /** Index of the largest value; the first one on ties, as torch.argmax. */
