@@ -1,6 +1,9 @@
 package dev.sieve.cli;
 
 import dev.sieve.llava.Llava;
+import dev.sieve.llava.Sampler;
+import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.PruneSpec;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.DType;
@@ -39,8 +42,12 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning, e.g. fastv:k=2,keep=8 (default: none); accepted: "
+            + PruneSpec.ACCEPTED)
+    String prune = "none";
+
     @Spec
-    CommandSpec spec;
+    CommandSpec commandSpec;
 
     @Override
     public Integer call() {
@@ -49,6 +56,12 @@ final class ForwardCommand implements Callable<Integer> {
         }
         if (threads != null && threads < 1) {
             throw new UserInputException("--threads must be >= 1, got " + threads);
+        }
+        PruneSpec spec;
+        try {
+            spec = PruneSpec.parse(prune);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
         }
         float[] pixels;
         int[] ids;
@@ -63,14 +76,28 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, new Ops(ctx));
+            FastV fastv = null;
+            if (spec.method().equals("fastv")) {
+                try {
+                    fastv = spec.fastV(llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0),
+                            llava.config().text().layers());
+                } catch (IllegalArgumentException e) {
+                    throw new UserInputException("--prune " + prune + ": " + e.getMessage());
+                }
+            }
+            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, fastv,
+                    new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
-            SafetensorsWriter.to(out)
-                    .metadata("producer", "sieve forward")
+            SafetensorsWriter writer = SafetensorsWriter.to(out);
+            if (g.pruned() != null) {
+                writer.addLongs("kept_indices.0", DType.I64, new long[] {g.pruned().keptImageIndices().length},
+                        Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray());
+            }
+            writer.metadata("producer", "sieve forward").metadata("prune", prune)
                     .addFloats("logits", DType.F32, new long[] {1, g.promptLength(), vocab}, g.promptLogits())
                     .addLongs("generated_ids", DType.I64, new long[] {1, maxNewTokens}, Arrays.stream(g.newTokens()).asLongStream().toArray())
                     .write();
-            PrintWriter o = spec.commandLine().getOut();
+            PrintWriter o = commandSpec.commandLine().getOut();
             o.printf("%s: %d positions, %d new tokens %s, %.3f GFLOP in %.0f ms -> %s%n", model, g.promptLength(), maxNewTokens,
                     Arrays.toString(g.newTokens()), ctx.counters().snapshot().total().gflop(), (System.nanoTime() - start) / 1e6, out);
         }

@@ -75,4 +75,31 @@ class ForwardCommandTest {
         assertThat(r.err().lines()).hasSize(1);
         assertThat(r.err()).contains("config.json");
     }
+
+    @Test
+    void fastVPruningWritesTheKeptIndicesAndTheShortenedLogits() {
+        Path out = dir.resolve("pruned.safetensors");
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs",
+                EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", out.toString(), "--prune", "fastv:k=2,keep=4");
+        assertThat(r.code()).as(r.err()).isZero();
+        try (SafetensorsCheckpoint got = SafetensorsCheckpoint.open(out)) {
+            long[] kept = got.tensor("kept_indices.0").toLongArray();
+            assertThat(kept).hasSize(4).isSorted();
+            assertThat(kept[3]).isLessThan(16);
+            assertThat(got.tensor("logits").shape()).containsExactly(1, 10 - 1 + 4, 300);
+            assertThat(got.metadata()).containsEntry("prune", "fastv:k=2,keep=4");
+        }
+    }
+
+    @Test
+    void anUnknownPruneSpecListsWhatIsAccepted() {
+        for (String spec : new String[] {"magic:keep=4", "fastv:k=9,keep=4", "fastv:k=2,keep=99"}) {
+            InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs",
+                    EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString(), "--prune", spec);
+            assertThat(r.code()).as(spec).isEqualTo(2);
+            assertThat(r.err().lines()).as(r.err()).hasSize(1);
+        }
+        assertThat(sieve("forward", "--model", EXAMPLE.toString(), "--inputs", EXAMPLE.resolve("golden_c0.safetensors").toString(),
+                "--out", dir.resolve("o.safetensors").toString(), "--prune", "magic").err()).contains("accepted: none, fastv");
+    }
 }

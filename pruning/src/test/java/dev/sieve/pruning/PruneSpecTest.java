@@ -1,0 +1,27 @@
+package dev.sieve.pruning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class PruneSpecTest {
+    @Test
+    void parsesFastVWithCountsAndRatios() {
+        assertThat(PruneSpec.parse("fastv:k=2,keep=288").fastV(576, 32)).isEqualTo(new FastV(2, 288));
+        assertThat(PruneSpec.parse("FastV:k=3, keep=0.25").fastV(576, 32)).isEqualTo(new FastV(3, 144));
+        assertThat(PruneSpec.parse("none").method()).isEqualTo("none");
+    }
+
+    @Test
+    void refusesWhatItCannotDoWithTheAcceptedList() {
+        assertThatThrownBy(() -> PruneSpec.parse("vispruner:keep=64")).hasMessageContaining("unknown method 'vispruner'")
+                .hasMessageContaining(PruneSpec.ACCEPTED);
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2")).hasMessageContaining("missing keep");
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2,keep=8,foo=1")).hasMessageContaining("unknown key 'foo'");
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k2")).hasMessageContaining("not key=value");
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2,keep=600").fastV(576, 32)).hasMessageContaining("outside 0..576");
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k=32,keep=8").fastV(576, 32)).hasMessageContaining("between 1 and 31");
+        assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2,keep=8.5").fastV(576, 32)).hasMessageContaining("whole number");
+    }
+}
