@@ -85,8 +85,8 @@ final class ForwardCommand implements Callable<Integer> {
                     throw new UserInputException("--prune " + prune + ": " + e.getMessage());
                 }
             }
-            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, fastv,
-                    new Ops(ctx));
+            Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
+                    new Llava.Pruning(null, fastv), new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             if (g.pruned() != null) {

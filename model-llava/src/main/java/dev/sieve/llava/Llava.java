@@ -2,6 +2,8 @@ package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.VisionMethod;
+import dev.sieve.pruning.VisionSignals;
 import dev.sieve.runtime.KvCache;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
@@ -56,6 +58,37 @@ public final class Llava implements AutoCloseable {
         return projector.project(hidden, first, config.vision().patches() + 1 - first, ops);
     }
 
+    private record PrunedFeatures(float[] features, int[] kept) {}
+
+    /**
+     * Image features of the visual tokens a vision-side method keeps: VISION-stage methods choose
+     * from the feature layer's output and [CLS] attention, and only the kept rows go through the
+     * projector; PROJECTED-stage methods choose from the projected rows.
+     */
+    private PrunedFeatures prunedImageFeatures(float[] pixels, Ops ops, VisionMethod method) {
+        if (config.keepClsFeature()) {
+            throw new ModelException("vision-side pruning needs vision_feature_select_strategy \"default\" (patch tokens only)");
+        }
+        int patches = config.vision().patches();
+        if (method.keep() > patches) {
+            throw new ModelException("cannot keep " + method.keep() + " of " + patches + " visual tokens");
+        }
+        AttentionProbe cls = AttentionProbe.of(new int[] {0}, patches + 1);
+        float[] hidden = vision.forward(pixels, ops, cls);
+        float[] clsToPatches = Arrays.copyOfRange(cls.mean(), 1, patches + 1);
+        int hv = config.vision().hiddenSize();
+        int ht = config.text().hiddenSize();
+        if (method.stage() == VisionMethod.Stage.VISION) {
+            float[] patchRows = Arrays.copyOfRange(hidden, hv, (patches + 1) * hv);
+            int[] kept = method.select(new VisionSignals(clsToPatches, patchRows, hv));
+            float[] keptRows = compactRows(patchRows, kept, hv);
+            return new PrunedFeatures(projector.project(keptRows, 0, kept.length, ops), kept);
+        }
+        float[] projected = projector.project(hidden, 1, patches, ops);
+        int[] kept = method.select(new VisionSignals(clsToPatches, projected, ht));
+        return new PrunedFeatures(compactRows(projected, kept, ht), kept);
+    }
+
     /**
      * The sequence the language model sees: text embeddings with the image placeholder replaced by
      * the image features. One placeholder is expanded in place (transformers' legacy merge); a
@@ -99,7 +132,12 @@ public final class Llava implements AutoCloseable {
      * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
-                             long prefillNanos, long decodeNanos, Pruned pruned) {}
+                             long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned) {}
+
+    /** The pruning to apply: a vision-side method, an LLM-side FastV, both (vision first), or neither (nulls). */
+    public record Pruning(VisionMethod vision, FastV fastv) {
+        public static final Pruning NONE = new Pruning(null, null);
+    }
 
     /** What an LLM-side pruning step did: the image tokens kept (sorted) and the original positions of the rows that went on. */
     public record Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores) {}
@@ -111,13 +149,13 @@ public final class Llava implements AutoCloseable {
 
     /** Prefill the merged prompt, then greedy decoding with the KV cache for {@code maxNewTokens} steps (no early stop). */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Ops ops) {
-        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, null, ops);
+        return generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { }, Pruning.NONE, ops);
     }
 
-    /** As {@link #generate(float[], int[], int, Sampler, int[], TokenListener, FastV, Ops)} without pruning. */
+    /** As {@link #generate(float[], int[], int, Sampler, int[], TokenListener, Pruning, Ops)} without pruning. */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
                                Ops ops) {
-        return generate(pixels, ids, maxNewTokens, sampler, stopTokens, listener, null, ops);
+        return generate(pixels, ids, maxNewTokens, sampler, stopTokens, listener, Pruning.NONE, ops);
     }
 
     /**
@@ -126,12 +164,22 @@ public final class Llava implements AutoCloseable {
      * {@code stopTokens} (which is kept in the result, as transformers does with eos).
      */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
-                               FastV fastv, Ops ops) {
+                               Pruning pruning, Ops ops) {
         if (maxNewTokens < 1) {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
         long t0 = System.nanoTime();
-        Merged merged = merge(ids, imageFeatures(pixels, ops, null));
+        FastV fastv = pruning.fastv();
+        int[] visionKept = null;
+        float[] features;
+        if (pruning.vision() == null) {
+            features = imageFeatures(pixels, ops, null);
+        } else {
+            PrunedFeatures p = prunedImageFeatures(pixels, ops, pruning.vision());
+            features = p.features();
+            visionKept = p.kept();
+        }
+        Merged merged = merge(ids, features);
         long t1 = System.nanoTime();
         LlavaConfig.Text t = config.text();
         int s = merged.length();
@@ -177,7 +225,7 @@ public final class Llava implements AutoCloseable {
                 last = decoder.logits(row, 0, 1, ops);
             }
             return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2, pruned);
+                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned);
         }
     }
 

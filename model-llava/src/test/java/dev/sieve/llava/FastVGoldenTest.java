@@ -53,7 +53,7 @@ class FastVGoldenTest {
                 configs++;
                 String prefix = "fastv.k" + m.group(1) + ".keep" + m.group(2) + ".";
                 FastV fastv = new FastV(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
-                Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { }, fastv, new Ops(CTX));
+                Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { }, new Llava.Pruning(null, fastv), new Ops(CTX));
                 close(g.pruned().scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
                 assertThat(Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray()).as(prefix + "kept_indices")
                         .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
