@@ -4,6 +4,7 @@ import dev.sieve.llava.Llava;
 import dev.sieve.llava.Sampler;
 import dev.sieve.pruning.FastV;
 import dev.sieve.pruning.PruneSpec;
+import dev.sieve.pruning.VisionMethod;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.DType;
@@ -57,9 +58,9 @@ final class ForwardCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new UserInputException("--threads must be >= 1, got " + threads);
         }
-        PruneSpec spec;
+        java.util.List<PruneSpec> stages;
         try {
-            spec = PruneSpec.parse(prune);
+            stages = PruneSpec.parseAll(prune);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
@@ -77,21 +78,36 @@ final class ForwardCommand implements Callable<Integer> {
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             FastV fastv = null;
-            if (spec.method().equals("fastv")) {
-                try {
-                    fastv = spec.fastV(llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0),
-                            llava.config().text().layers());
-                } catch (IllegalArgumentException e) {
-                    throw new UserInputException("--prune " + prune + ": " + e.getMessage());
+            VisionMethod visionMethod = null;
+            int imageTokens = llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0);
+            try {
+                for (PruneSpec stage : stages) {
+                    if (stage.isVisionSide()) {
+                        visionMethod = stage.visionMethod(imageTokens);
+                        imageTokens = visionMethod.keep();
+                    } else if (stage.method().equals("fastv")) {
+                        fastv = stage.fastV(imageTokens, llava.config().text().layers());
+                    }
                 }
+            } catch (IllegalArgumentException e) {
+                throw new UserInputException("--prune " + prune + ": " + e.getMessage());
             }
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
-                    new Llava.Pruning(null, fastv), new Ops(ctx));
+                    new Llava.Pruning(visionMethod, fastv), new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
+            // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.
+            int stage = 0;
+            int[] originalIndex = null;
+            if (g.visionKept() != null) {
+                originalIndex = g.visionKept();
+                writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {originalIndex.length},
+                        Arrays.stream(originalIndex).asLongStream().toArray());
+            }
             if (g.pruned() != null) {
-                writer.addLongs("kept_indices.0", DType.I64, new long[] {g.pruned().keptImageIndices().length},
-                        Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray());
+                final int[] base = originalIndex;
+                long[] kept = Arrays.stream(g.pruned().keptImageIndices()).mapToLong(i -> base == null ? i : base[i]).toArray();
+                writer.addLongs("kept_indices." + stage, DType.I64, new long[] {kept.length}, kept);
             }
             writer.metadata("producer", "sieve forward").metadata("prune", prune)
                     .addFloats("logits", DType.F32, new long[] {1, g.promptLength(), vocab}, g.promptLogits())

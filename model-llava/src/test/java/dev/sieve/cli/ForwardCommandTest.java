@@ -102,4 +102,20 @@ class ForwardCommandTest {
         assertThat(sieve("forward", "--model", EXAMPLE.toString(), "--inputs", EXAMPLE.resolve("golden_c0.safetensors").toString(),
                 "--out", dir.resolve("o.safetensors").toString(), "--prune", "magic").err()).contains("accepted: none, fastv");
     }
+
+    @Test
+    void aVisionMethodThenFastVWritesOneKeptIndexTensorPerStage() {
+        Path out = dir.resolve("two-stage.safetensors");
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs",
+                EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", out.toString(), "--prune", "vispruner:keep=8+fastv:k=2,keep=4");
+        assertThat(r.code()).as(r.err()).isZero();
+        try (SafetensorsCheckpoint got = SafetensorsCheckpoint.open(out)) {
+            long[] first = got.tensor("kept_indices.0").toLongArray();
+            long[] second = got.tensor("kept_indices.1").toLongArray();
+            assertThat(first).hasSize(8).isSorted();
+            assertThat(second).hasSize(4).isSorted();
+            assertThat(first).contains(second);
+            assertThat(got.tensor("logits").shape()).containsExactly(1, 10 - 1 + 4, 300);
+        }
+    }
 }

@@ -9,7 +9,56 @@ import java.util.Map;
  * Anything else is refused with one line that lists what is accepted.
  */
 public record PruneSpec(String method, Map<String, String> options) {
-    public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO (other methods are not implemented yet)";
+    public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
+            + " divprune:keep=N|RATIO, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
+            + " IVTP, PyramidDrop, SparseVLM, VisionZip are not implemented yet";
+
+    /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
+    public static java.util.List<PruneSpec> parseAll(String spec) {
+        java.util.List<PruneSpec> stages = new java.util.ArrayList<>();
+        for (String part : spec.split("\\+")) {
+            stages.add(parse(part));
+        }
+        long vision = stages.stream().filter(PruneSpec::isVisionSide).count();
+        long llm = stages.stream().filter(p -> p.method().equals("fastv")).count();
+        boolean ordered = stages.size() < 2 || stages.get(0).isVisionSide();
+        if (vision > 1 || llm > 1 || !ordered || (stages.size() > 1 && stages.stream().anyMatch(p -> p.method().equals("none")))) {
+            throw new IllegalArgumentException("prune spec '" + spec + "': combine at most one vision-side method followed by fastv; accepted: "
+                    + ACCEPTED);
+        }
+        return stages;
+    }
+
+    public boolean isVisionSide() {
+        return method.equals("vispruner") || method.equals("fastervlm") || method.equals("divprune");
+    }
+
+    /** The vision-side method for an image of {@code imageTokens} visual tokens. */
+    public VisionMethod visionMethod(int imageTokens) {
+        int keep = budget(imageTokens);
+        return switch (method) {
+            case "vispruner" -> new VisPruner(keep, ratio("important", 0.5));
+            case "fastervlm" -> new FasterVlm(keep);
+            case "divprune" -> new DivPrune(keep);
+            default -> throw new IllegalArgumentException(method + " is not a vision-side method");
+        };
+    }
+
+    private double ratio(String key, double fallback) {
+        String raw = options.get(key);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            double v = Double.parseDouble(raw);
+            if (v < 0 || v > 1) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(method + " " + key + "=" + raw + " must be a ratio between 0 and 1");
+        }
+    }
 
     public static PruneSpec parse(String spec) {
         String trimmed = spec.strip();
@@ -28,6 +77,8 @@ public record PruneSpec(String method, Map<String, String> options) {
         switch (method) {
             case "none" -> requireKeys(spec, options);
             case "fastv" -> requireKeys(spec, options, "k", "keep");
+            case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
+            case "fastervlm", "divprune" -> requireKeys(spec, options, "keep");
             default -> throw new IllegalArgumentException("prune spec '" + spec + "': unknown method '" + method + "'; accepted: " + ACCEPTED);
         }
         return new PruneSpec(method, Map.copyOf(options));
@@ -70,8 +121,12 @@ public record PruneSpec(String method, Map<String, String> options) {
     }
 
     private static void requireKeys(String spec, Map<String, String> options, String... keys) {
+        requireKeys(spec, options, java.util.List.of(), keys);
+    }
+
+    private static void requireKeys(String spec, Map<String, String> options, java.util.List<String> optional, String... keys) {
         for (String key : options.keySet()) {
-            if (!java.util.List.of(keys).contains(key)) {
+            if (!java.util.List.of(keys).contains(key) && !optional.contains(key)) {
                 throw new IllegalArgumentException("prune spec '" + spec + "': unknown key '" + key + "'; accepted: " + ACCEPTED);
             }
         }

@@ -11,12 +11,19 @@ class PruneSpecTest {
         assertThat(PruneSpec.parse("fastv:k=2,keep=288").fastV(576, 32)).isEqualTo(new FastV(2, 288));
         assertThat(PruneSpec.parse("FastV:k=3, keep=0.25").fastV(576, 32)).isEqualTo(new FastV(3, 144));
         assertThat(PruneSpec.parse("none").method()).isEqualTo("none");
+        assertThat(PruneSpec.parse("vispruner:keep=64,important=0.75").visionMethod(576)).isEqualTo(new VisPruner(64, 0.75));
+        assertThat(PruneSpec.parse("vispruner:keep=0.25").visionMethod(576)).isEqualTo(new VisPruner(144, 0.5));
+        assertThat(PruneSpec.parse("divprune:keep=64").visionMethod(576)).isEqualTo(new DivPrune(64));
+        var stages = PruneSpec.parseAll("vispruner:keep=192+fastv:k=2,keep=96");
+        assertThat(stages).extracting(PruneSpec::method).containsExactly("vispruner", "fastv");
     }
 
     @Test
     void refusesWhatItCannotDoWithTheAcceptedList() {
-        assertThatThrownBy(() -> PruneSpec.parse("vispruner:keep=64")).hasMessageContaining("unknown method 'vispruner'")
+        assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=0.25")).hasMessageContaining("unknown method 'ivtp'")
                 .hasMessageContaining(PruneSpec.ACCEPTED);
+        assertThatThrownBy(() -> PruneSpec.parseAll("fastv:k=2,keep=4+vispruner:keep=8")).hasMessageContaining("followed by fastv");
+        assertThatThrownBy(() -> PruneSpec.parse("vispruner:keep=8,important=2").visionMethod(16)).hasMessageContaining("ratio");
         assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2")).hasMessageContaining("missing keep");
         assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2,keep=8,foo=1")).hasMessageContaining("unknown key 'foo'");
         assertThatThrownBy(() -> PruneSpec.parse("fastv:k2")).hasMessageContaining("not key=value");
