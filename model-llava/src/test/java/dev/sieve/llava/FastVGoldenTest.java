@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sieve.pruning.FastV;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
-import dev.sieve.safetensors.SafetensorsCheckpoint;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -37,34 +34,18 @@ class FastVGoldenTest {
     @ParameterizedTest
     @MethodSource("cases")
     void everyFastVConfigMatchesTheReferenceCode(String modelAndCase) {
-        String[] parts = modelAndCase.split("/");
-        Path modelDir = LlavaGoldenTest.fixtures().resolve(parts[0]);
-        try (Llava llava = Llava.load(modelDir);
-             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"));
-             SafetensorsCheckpoint pruning = SafetensorsCheckpoint.open(modelDir.resolve("pruning_" + parts[1] + ".safetensors"))) {
-            float[] pixels = golden.tensor("pixel_values").toFloatArray();
-            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-            int configs = 0;
-            for (String name : pruning.names()) {
-                Matcher m = CONFIG.matcher(name);
-                if (!m.matches()) {
-                    continue;
-                }
-                configs++;
-                String prefix = "fastv.k" + m.group(1) + ".keep" + m.group(2) + ".";
-                FastV fastv = new FastV(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
-                Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { }, new Llava.Pruning(null, fastv), new Ops(CTX));
-                close(g.pruned().scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
-                assertThat(Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray()).as(prefix + "kept_indices")
-                        .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
-                assertThat(Arrays.stream(g.pruned().keptPositions()).asLongStream().toArray()).as(prefix + "keep_positions")
-                        .containsExactly(pruning.tensor(prefix + "keep_positions").toLongArray());
-                close(g.promptLogits(), pruning.tensor(prefix + "logits").toFloatArray(), prefix + "logits");
-                assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as(prefix + "new_tokens")
-                        .containsExactly(pruning.tensor(prefix + "new_tokens").toLongArray());
-                close(g.stepLogits(), pruning.tensor(prefix + "step_logits").toFloatArray(), prefix + "step_logits");
-            }
-            assertThat(configs).as("FastV configs in the golden file").isGreaterThanOrEqualTo(3);
-        }
+        int configs = PruningGoldens.forEachConfig(modelAndCase, CONFIG, (m, llava, pixels, ids, pruning) -> {
+            String prefix = "fastv.k" + m.group(1) + ".keep" + m.group(2) + ".";
+            FastV fastv = new FastV(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+            Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
+                    new Llava.Pruning(null, fastv), new Ops(CTX));
+            close(g.pruned().scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
+            assertThat(Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray()).as(prefix + "kept_indices")
+                    .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
+            assertThat(Arrays.stream(g.pruned().keptPositions()).asLongStream().toArray()).as(prefix + "keep_positions")
+                    .containsExactly(pruning.tensor(prefix + "keep_positions").toLongArray());
+            PruningGoldens.assertLlmOutputs(g, pruning, prefix);
+        });
+        assertThat(configs).as("FastV configs in the golden file").isGreaterThanOrEqualTo(3);
     }
 }

@@ -1,6 +1,5 @@
 package dev.sieve.llava;
 
-import static dev.sieve.llava.LlavaGoldenTest.close;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sieve.pruning.DivPrune;
@@ -9,10 +8,7 @@ import dev.sieve.pruning.VisPruner;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
-import dev.sieve.safetensors.SafetensorsCheckpoint;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -40,33 +36,16 @@ class VisionPruningGoldenTest {
     @ParameterizedTest
     @MethodSource("cases")
     void everyVisionSideConfigMatchesTheReferenceCode(String modelAndCase) {
-        String[] parts = modelAndCase.split("/");
-        Path modelDir = LlavaGoldenTest.fixtures().resolve(parts[0]);
-        try (Llava llava = Llava.load(modelDir);
-             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"));
-             SafetensorsCheckpoint pruning = SafetensorsCheckpoint.open(modelDir.resolve("pruning_" + parts[1] + ".safetensors"))) {
-            float[] pixels = golden.tensor("pixel_values").toFloatArray();
-            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-            int configs = 0;
-            for (String name : pruning.names()) {
-                Matcher m = CONFIG.matcher(name);
-                if (!m.matches()) {
-                    continue;
-                }
-                configs++;
-                String prefix = m.group(1) + ".";
-                VisionMethod method = m.group(2) != null ? new VisPruner(Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)))
-                        : m.group(4) != null ? new FasterVlm(Integer.parseInt(m.group(4))) : new DivPrune(Integer.parseInt(m.group(5)));
-                Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                        new Llava.Pruning(method, null), new Ops(CTX));
-                assertThat(Arrays.stream(g.visionKept()).asLongStream().toArray()).as(prefix + "kept_indices")
-                        .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
-                close(g.promptLogits(), pruning.tensor(prefix + "logits").toFloatArray(), prefix + "logits");
-                assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as(prefix + "new_tokens")
-                        .containsExactly(pruning.tensor(prefix + "new_tokens").toLongArray());
-                close(g.stepLogits(), pruning.tensor(prefix + "step_logits").toFloatArray(), prefix + "step_logits");
-            }
-            assertThat(configs).as("vision-side configs in the golden file").isGreaterThanOrEqualTo(9);
-        }
+        int configs = PruningGoldens.forEachConfig(modelAndCase, CONFIG, (m, llava, pixels, ids, pruning) -> {
+            String prefix = m.group(1) + ".";
+            VisionMethod method = m.group(2) != null ? new VisPruner(Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)))
+                    : m.group(4) != null ? new FasterVlm(Integer.parseInt(m.group(4))) : new DivPrune(Integer.parseInt(m.group(5)));
+            Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
+                    new Llava.Pruning(method, null), new Ops(CTX));
+            assertThat(Arrays.stream(g.visionKept()).asLongStream().toArray()).as(prefix + "kept_indices")
+                    .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
+            PruningGoldens.assertLlmOutputs(g, pruning, prefix);
+        });
+        assertThat(configs).as("vision-side configs in the golden file").isGreaterThanOrEqualTo(9);
     }
 }
