@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
-            + " divprune:keep=N|RATIO, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
+            + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
             + " IVTP, PyramidDrop, SparseVLM, VisionZip are not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
@@ -30,7 +30,7 @@ public record PruneSpec(String method, Map<String, String> options) {
     }
 
     public boolean isVisionSide() {
-        return method.equals("vispruner") || method.equals("fastervlm") || method.equals("divprune");
+        return java.util.List.of("vispruner", "fastervlm", "divprune", "random", "uniform").contains(method);
     }
 
     /** The vision-side method for an image of {@code imageTokens} visual tokens. */
@@ -40,8 +40,19 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "vispruner" -> new VisPruner(keep, ratio("important", 0.5));
             case "fastervlm" -> new FasterVlm(keep);
             case "divprune" -> new DivPrune(keep);
+            case "random" -> new RandomBaseline(keep, seed());
+            case "uniform" -> new UniformBaseline(keep);
             default -> throw new IllegalArgumentException(method + " is not a vision-side method");
         };
+    }
+
+    private long seed() {
+        String raw = options.getOrDefault("seed", "0");
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(method + " seed=" + raw + " is not an integer");
+        }
     }
 
     private double ratio(String key, double fallback) {
@@ -78,7 +89,8 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "none" -> requireKeys(spec, options);
             case "fastv" -> requireKeys(spec, options, "k", "keep");
             case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
-            case "fastervlm", "divprune" -> requireKeys(spec, options, "keep");
+            case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
+            case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
             default -> throw new IllegalArgumentException("prune spec '" + spec + "': unknown method '" + method + "'; accepted: " + ACCEPTED);
         }
         return new PruneSpec(method, Map.copyOf(options));

@@ -1,0 +1,26 @@
+package dev.sieve.pruning;
+
+/**
+ * The uniform baseline: {@code keep} visual tokens evenly spaced over the raster order (token
+ * {@code floor((i + 0.5) * n / keep)} for i < keep), i.e. a regular subsampling of the image that
+ * ignores its content, before the projector.
+ */
+public record UniformBaseline(int keep) implements VisionMethod {
+    @Override
+    public Stage stage() {
+        return Stage.VISION;
+    }
+
+    @Override
+    public int[] select(VisionSignals signals) {
+        int n = signals.tokens();
+        if (keep < 0 || keep > n) {
+            throw new IllegalArgumentException("cannot keep " + keep + " of " + n + " tokens");
+        }
+        int[] kept = new int[keep];
+        for (int i = 0; i < keep; i++) {
+            kept[i] = (int) Math.floor((i + 0.5) * n / keep);
+        }
+        return kept;
+    }
+}
