@@ -92,16 +92,18 @@ final class LlamaDecoder {
         float[] delta = new float[n * h];
         float[] gate = new float[n * inter];
         float[] up = new float[n * inter];
-        Rope.Table rope = Rope.Table.of(inverseFrequencies, positions);
+        Rope.Table shared = positions == null ? null : Rope.Table.of(inverseFrequencies, positions);
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = from; i < to; i++) {
             Layer l = layers[i];
+            int[] layerPositions = positions != null ? positions : continuing(cache.length(i), n);
+            Rope.Table rope = shared != null ? shared : Rope.Table.of(inverseFrequencies, layerPositions);
             ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
             ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
             ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
             ops.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth);
-            ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, positions, cfg.ropeTheta());
-            ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, rope, positions, cfg.ropeTheta());
+            ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, layerPositions, cfg.ropeTheta());
+            ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, rope, layerPositions, cfg.ropeTheta());
             cache.append(i, seg(k), seg(v), n);
             int keys = cache.length(i);
             ops.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
@@ -115,6 +117,42 @@ final class LlamaDecoder {
             ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
             ops.add(seg(x), seg(delta), seg(x), n * h);
         }
+    }
+
+    /** Positions start, start+1, ... for n rows: a layer continuing after the rows it has cached. */
+    private static int[] continuing(int start, int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = start + i;
+        }
+        return p;
+    }
+
+    /**
+     * The last row's attention over all n rows as layer {@code layer} would compute it on its input
+     * {@code x} (its input norm, q/k projections, RoPE at positions 0..n-1, causal softmax), mean
+     * over query heads — without running the layer. PyramidDrop ranks tokens with it.
+     */
+    float[] lastRowAttention(float[] x, int n, int layer, Ops ops) {
+        int h = cfg.hiddenSize();
+        int d = cfg.headDim();
+        int qWidth = cfg.heads() * d;
+        int kvWidth = cfg.kvHeads() * d;
+        Layer l = layers[layer];
+        float[] normed = new float[n * h];
+        ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
+        float[] k = new float[n * kvWidth];
+        ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
+        float[] q = new float[qWidth];
+        ops.matmul(Buffers.rows(normed, n - 1, h), 1, h, h, l.q(), null, seg(q), qWidth);
+        int[] all = continuing(0, n);
+        ops.rope(seg(q), 1, cfg.heads(), d, qWidth, Rope.Table.of(inverseFrequencies, new int[] {n - 1}), new int[] {n - 1}, cfg.ropeTheta());
+        ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, Rope.Table.of(inverseFrequencies, all), all, cfg.ropeTheta());
+        AttentionProbe probe = AttentionProbe.of(new int[] {0}, n);
+        float[] unused = new float[qWidth];
+        ops.attend(seg(q), qWidth, seg(k), kvWidth, seg(k), kvWidth, seg(unused), qWidth, 1, n, cfg.heads(), cfg.kvHeads(), d,
+                (float) (1 / Math.sqrt(d)), true, probe);
+        return probe.mean();
     }
 
     /** Logits of rows [first, first + rows) of the last layer's output: final RMSNorm, then lm_head. */

@@ -2,6 +2,7 @@ package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.pruning.VisionSignals;
 import dev.sieve.runtime.KvCache;
@@ -132,12 +133,25 @@ public final class Llava implements AutoCloseable {
      * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
-                             long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned) {}
+                             long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages) {}
 
     /** The pruning to apply: a vision-side method, an LLM-side FastV, both (vision first), or neither (nulls). */
-    public record Pruning(VisionMethod vision, FastV fastv) {
-        public static final Pruning NONE = new Pruning(null, null);
+    public record Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop) {
+        public static final Pruning NONE = new Pruning(null, null, null);
+
+        public Pruning(VisionMethod vision, FastV fastv) {
+            this(vision, fastv, null);
+        }
+
+        public Pruning {
+            if (fastv != null && pyramidDrop != null) {
+                throw new ModelException("FastV and PyramidDrop both prune inside the LLM; choose one");
+            }
+        }
     }
+
+    /** What PyramidDrop did at each stage: the candidates (patch indices, raster order), their scores, the kept ones. */
+    public record DropStage(int[] candidates, float[] scores, int[] kept) {}
 
     /** What an LLM-side pruning step did: the image tokens kept (sorted) and the original positions of the rows that went on. */
     public record Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores) {}
@@ -195,8 +209,14 @@ public final class Llava implements AutoCloseable {
                 positions[i] = i;
             }
             Pruned pruned = null;
+            java.util.List<DropStage> dropStages = null;
             int rows = s;
-            if (fastv == null) {
+            if (pruning.pyramidDrop() != null) {
+                dropStages = new java.util.ArrayList<>();
+                float[][] xHolder = {x};
+                rows = pyramidDrop(pruning.pyramidDrop(), merged, xHolder, cache, ops, dropStages);
+                x = xHolder[0];
+            } else if (fastv == null) {
                 decoder.forward(x, s, positions, cache, ops);
             } else {
                 pruned = pruneWithFastV(fastv, merged, x, positions, cache, ops);
@@ -221,11 +241,12 @@ public final class Llava implements AutoCloseable {
                     break;
                 }
                 decoder.embed(new int[] {token}, row, 0);
-                decoder.forward(row, 1, new int[] {s + produced - 1}, cache, ops);
+                // FastV keeps original positions in every layer; otherwise each layer continues after its own cached prompt.
+                decoder.forward(row, 1, fastv != null ? new int[] {s + produced - 1} : null, cache, ops, 0, decoder.layers(), null);
                 last = decoder.logits(row, 0, 1, ops);
             }
             return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned);
+                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages);
         }
     }
 
@@ -258,6 +279,51 @@ public final class Llava implements AutoCloseable {
             keep[n++] = i;
         }
         return new Pruned(kept, keep, scores);
+    }
+
+    /**
+     * PyramidDrop at prefill: the layers of each stage run on the current sequence; before each drop
+     * layer the last token's attention (as that layer would compute it) ranks the image tokens still
+     * present, the kept ones stay in raster order and positions restart at 0. Returns the final row
+     * count; the final rows are left in {@code x[0]}.
+     */
+    private int pyramidDrop(PyramidDrop pd, Merged merged, float[][] x, KvCache cache, Ops ops, java.util.List<DropStage> stages) {
+        int patches = merged.imageRows();
+        int pos = merged.imageStart();
+        int n = merged.length();
+        int[] candidates = java.util.stream.IntStream.range(0, patches).toArray();
+        int h = config.text().hiddenSize();
+        int from = 0;
+        for (int stage = 0; stage < pd.layers().length; stage++) {
+            int layer = pd.layers()[stage];
+            if (layer >= decoder.layers()) {
+                throw new ModelException("PyramidDrop layer " + layer + " is beyond the " + decoder.layers() + " LLM layers");
+            }
+            decoder.forward(x[0], n, null, cache, ops, from, layer, null);
+            float[] attention = decoder.lastRowAttention(x[0], n, layer, ops);
+            float[] scores = Arrays.copyOfRange(attention, pos, pos + candidates.length);
+            int[] keptLocal = pd.select(stage, scores, patches);
+            int[] keepRows = new int[n - candidates.length + keptLocal.length];
+            int r = 0;
+            for (int i = 0; i < pos; i++) {
+                keepRows[r++] = i;
+            }
+            for (int k : keptLocal) {
+                keepRows[r++] = pos + k;
+            }
+            for (int i = pos + candidates.length; i < n; i++) {
+                keepRows[r++] = i;
+            }
+            int[] present = candidates;
+            int[] kept = Arrays.stream(keptLocal).map(k -> present[k]).toArray();
+            stages.add(new DropStage(candidates, scores, kept));
+            x[0] = compactRows(x[0], keepRows, h);
+            n = keepRows.length;
+            candidates = kept;
+            from = layer;
+        }
+        decoder.forward(x[0], n, null, cache, ops, from, decoder.layers(), null);
+        return n;
     }
 
     private static float[] compactRows(float[] x, int[] rows, int width) {
