@@ -4,6 +4,7 @@ import dev.sieve.llava.Llava;
 import dev.sieve.llava.Sampler;
 import dev.sieve.pruning.FastV;
 import dev.sieve.pruning.PruneSpec;
+import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
@@ -78,6 +79,7 @@ final class ForwardCommand implements Callable<Integer> {
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             FastV fastv = null;
+            PyramidDrop pyramidDrop = null;
             VisionMethod visionMethod = null;
             int imageTokens = llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0);
             try {
@@ -87,13 +89,15 @@ final class ForwardCommand implements Callable<Integer> {
                         imageTokens = visionMethod.keep();
                     } else if (stage.method().equals("fastv")) {
                         fastv = stage.fastV(imageTokens, llava.config().text().layers());
+                    } else if (stage.method().equals("pdrop")) {
+                        pyramidDrop = stage.pyramidDrop(llava.config().text().layers());
                     }
                 }
             } catch (IllegalArgumentException e) {
                 throw new UserInputException("--prune " + prune + ": " + e.getMessage());
             }
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
-                    new Llava.Pruning(visionMethod, fastv), new Ops(ctx));
+                    new Llava.Pruning(visionMethod, fastv, pyramidDrop), new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.
@@ -104,10 +108,16 @@ final class ForwardCommand implements Callable<Integer> {
                 writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {originalIndex.length},
                         Arrays.stream(originalIndex).asLongStream().toArray());
             }
+            final int[] base = originalIndex;
             if (g.pruned() != null) {
-                final int[] base = originalIndex;
                 long[] kept = Arrays.stream(g.pruned().keptImageIndices()).mapToLong(i -> base == null ? i : base[i]).toArray();
                 writer.addLongs("kept_indices." + stage, DType.I64, new long[] {kept.length}, kept);
+            }
+            if (g.dropStages() != null) {
+                for (Llava.DropStage drop : g.dropStages()) {
+                    long[] kept = Arrays.stream(drop.kept()).mapToLong(i -> base == null ? i : base[i]).toArray();
+                    writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {kept.length}, kept);
+                }
             }
             writer.metadata("producer", "sieve forward").metadata("prune", prune)
                     .addFloats("logits", DType.F32, new long[] {1, g.promptLength(), vocab}, g.promptLogits())

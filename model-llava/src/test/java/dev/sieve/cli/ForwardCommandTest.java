@@ -118,4 +118,18 @@ class ForwardCommandTest {
             assertThat(got.tensor("logits").shape()).containsExactly(1, 10 - 1 + 4, 300);
         }
     }
+
+    @Test
+    void pyramidDropWritesOneKeptIndexTensorPerStage() {
+        Path out = dir.resolve("pdrop.safetensors");
+        InspectCommandTest.Result r = sieve("forward", "--model", EXAMPLE.toString(), "--inputs",
+                EXAMPLE.resolve("golden_c0.safetensors").toString(), "--out", out.toString(), "--prune", "pdrop:layers=1/2,ratios=0.5/0.25");
+        assertThat(r.code()).as(r.err()).isZero();
+        try (SafetensorsCheckpoint got = SafetensorsCheckpoint.open(out)) {
+            assertThat(got.tensor("kept_indices.0").toLongArray()).hasSize(8);
+            assertThat(got.tensor("kept_indices.1").toLongArray()).hasSize(4);
+            assertThat(got.tensor("kept_indices.0").toLongArray()).contains(got.tensor("kept_indices.1").toLongArray());
+            assertThat(got.tensor("logits").shape()).containsExactly(1, 10 - 1 + 4, 300);
+        }
+    }
 }

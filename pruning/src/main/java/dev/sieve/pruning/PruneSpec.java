@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
-            + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
+            + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
             + " IVTP, PyramidDrop, SparseVLM, VisionZip are not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
@@ -20,7 +20,7 @@ public record PruneSpec(String method, Map<String, String> options) {
             stages.add(parse(part));
         }
         long vision = stages.stream().filter(PruneSpec::isVisionSide).count();
-        long llm = stages.stream().filter(p -> p.method().equals("fastv")).count();
+        long llm = stages.stream().filter(p -> p.method().equals("fastv") || p.method().equals("pdrop")).count();
         boolean ordered = stages.size() < 2 || stages.get(0).isVisionSide();
         if (vision > 1 || llm > 1 || !ordered || (stages.size() > 1 && stages.stream().anyMatch(p -> p.method().equals("none")))) {
             throw new IllegalArgumentException("prune spec '" + spec + "': combine at most one vision-side method followed by fastv; accepted: "
@@ -31,6 +31,24 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     public boolean isVisionSide() {
         return java.util.List.of("vispruner", "fastervlm", "divprune", "random", "uniform").contains(method);
+    }
+
+    /** PyramidDrop for a decoder of {@code layersInModel} layers (layers and ratios separated by '/'). */
+    public PyramidDrop pyramidDrop(int layersInModel) {
+        int[] layers;
+        double[] ratios;
+        try {
+            layers = java.util.Arrays.stream(options.get("layers").split("/")).mapToInt(v -> Integer.parseInt(v.strip())).toArray();
+            ratios = java.util.Arrays.stream(options.get("ratios").split("/")).mapToDouble(v -> Double.parseDouble(v.strip())).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("pdrop layers and ratios are lists separated by '/', e.g. layers=8/16/24,ratios=0.5/0.25/0.125");
+        }
+        for (int l : layers) {
+            if (l >= layersInModel) {
+                throw new IllegalArgumentException("pdrop layer " + l + " must be below the model's " + layersInModel + " LLM layers");
+            }
+        }
+        return new PyramidDrop(layers, ratios);
     }
 
     /** The vision-side method for an image of {@code imageTokens} visual tokens. */
@@ -91,6 +109,7 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
+            case "pdrop" -> requireKeys(spec, options, "layers", "ratios");
             default -> throw new IllegalArgumentException("prune spec '" + spec + "': unknown method '" + method + "'; accepted: " + ACCEPTED);
         }
         return new PruneSpec(method, Map.copyOf(options));

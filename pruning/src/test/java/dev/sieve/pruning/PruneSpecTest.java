@@ -14,6 +14,10 @@ class PruneSpecTest {
         assertThat(PruneSpec.parse("vispruner:keep=64,important=0.75").visionMethod(576)).isEqualTo(new VisPruner(64, 0.75));
         assertThat(PruneSpec.parse("vispruner:keep=0.25").visionMethod(576)).isEqualTo(new VisPruner(144, 0.5));
         assertThat(PruneSpec.parse("divprune:keep=64").visionMethod(576)).isEqualTo(new DivPrune(64));
+        assertThat(PruneSpec.parse("pdrop:layers=8/16/24,ratios=0.5/0.25/0.125").pyramidDrop(32))
+                .isEqualTo(new PyramidDrop(new int[] {8, 16, 24}, new double[] {0.5, 0.25, 0.125}));
+        assertThatThrownBy(() -> PruneSpec.parse("pdrop:layers=8/40,ratios=0.5/0.25").pyramidDrop(32)).hasMessageContaining("below");
+        assertThatThrownBy(() -> PruneSpec.parse("pdrop:layers=8/16,ratios=0.25/0.5").pyramidDrop(32)).hasMessageContaining("non-increasing");
         var stages = PruneSpec.parseAll("vispruner:keep=192+fastv:k=2,keep=96");
         assertThat(stages).extracting(PruneSpec::method).containsExactly("vispruner", "fastv");
     }
