@@ -55,6 +55,11 @@ final class ClipVisionTower {
      * receives the feature layer's [CLS] attention row (mean over heads, 1 + P keys).
      */
     float[] forward(float[] pixels, Ops ops, AttentionProbe clsProbe) {
+        return forward(pixels, ops, clsProbe, null);
+    }
+
+    /** As above; {@code keyMetric}, when given, receives the feature layer's keys averaged over heads ((1 + P) x headDim). */
+    float[] forward(float[] pixels, Ops ops, AttentionProbe clsProbe, float[] keyMetric) {
         int h = cfg.hiddenSize();
         int patch = cfg.patchSize();
         int patches = cfg.patches();
@@ -83,6 +88,9 @@ final class ClipVisionTower {
             ops.matmul(seg(normed), s, h, h, l.k(), l.kb(), seg(kk), h);
             ops.matmul(seg(normed), s, h, h, l.v(), l.vb(), seg(v), h);
             AttentionProbe probe = i == layers.length - 1 ? clsProbe : null;
+            if (keyMetric != null && i == layers.length - 1) {
+                averageHeads(kk, s, cfg.heads(), cfg.headDim(), keyMetric);
+            }
             ops.attend(seg(q), h, seg(kk), h, seg(v), h, seg(attended), h, s, s, cfg.heads(), cfg.heads(), cfg.headDim(),
                     scale, false, probe);
             ops.matmul(seg(attended), s, h, h, l.o(), l.ob(), seg(delta), h);
@@ -94,5 +102,17 @@ final class ClipVisionTower {
             ops.add(seg(x), seg(delta), seg(x), s * h);
         }
         return x;
+    }
+
+    private static void averageHeads(float[] rows, int n, int heads, int headDim, float[] out) {
+        for (int t = 0; t < n; t++) {
+            for (int j = 0; j < headDim; j++) {
+                float sum = 0;
+                for (int h = 0; h < heads; h++) {
+                    sum += rows[(t * heads + h) * headDim + j];
+                }
+                out[t * headDim + j] = sum / heads;
+            }
+        }
     }
 }

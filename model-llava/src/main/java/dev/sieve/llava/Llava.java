@@ -3,6 +3,7 @@ package dev.sieve.llava;
 import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.pruning.FastV;
 import dev.sieve.pruning.PyramidDrop;
+import dev.sieve.pruning.VisionZip;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.pruning.VisionSignals;
 import dev.sieve.runtime.KvCache;
@@ -60,6 +61,23 @@ public final class Llava implements AutoCloseable {
     }
 
     private record PrunedFeatures(float[] features, int[] kept) {}
+
+    /** VisionZip's dominant + contextual tokens from the feature layer (with [CLS]), its [CLS] attention and its keys. */
+    private VisionZip.Result visionZip(float[] pixels, Ops ops, VisionZip zip) {
+        if (config.keepClsFeature()) {
+            throw new ModelException("VisionZip needs vision_feature_select_strategy \"default\"");
+        }
+        int patches = config.vision().patches();
+        AttentionProbe cls = AttentionProbe.of(new int[] {0}, patches + 1);
+        float[] keys = new float[(patches + 1) * config.vision().headDim()];
+        float[] hidden = vision.forward(pixels, ops, cls, keys);
+        float[] clsToPatches = Arrays.copyOfRange(cls.mean(), 1, patches + 1);
+        try {
+            return zip.apply(hidden, config.vision().hiddenSize(), clsToPatches, keys, config.vision().headDim());
+        } catch (IllegalArgumentException e) {
+            throw new ModelException(e.getMessage());
+        }
+    }
 
     /**
      * Image features of the visual tokens a vision-side method keeps: VISION-stage methods choose
@@ -133,19 +151,27 @@ public final class Llava implements AutoCloseable {
      * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
-                             long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages) {}
+                             long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages,
+                             VisionZip.Result zip) {}
 
     /** The pruning to apply: a vision-side method, an LLM-side FastV, both (vision first), or neither (nulls). */
-    public record Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop) {
-        public static final Pruning NONE = new Pruning(null, null, null);
+    public record Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop, VisionZip visionZip) {
+        public static final Pruning NONE = new Pruning(null, null, null, null);
 
         public Pruning(VisionMethod vision, FastV fastv) {
-            this(vision, fastv, null);
+            this(vision, fastv, null, null);
+        }
+
+        public Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop) {
+            this(vision, fastv, pyramidDrop, null);
         }
 
         public Pruning {
             if (fastv != null && pyramidDrop != null) {
                 throw new ModelException("FastV and PyramidDrop both prune inside the LLM; choose one");
+            }
+            if (vision != null && visionZip != null) {
+                throw new ModelException("choose one vision-side method");
             }
         }
     }
@@ -186,7 +212,14 @@ public final class Llava implements AutoCloseable {
         FastV fastv = pruning.fastv();
         int[] visionKept = null;
         float[] features;
-        if (pruning.vision() == null) {
+        VisionZip.Result zip = null;
+        if (pruning.visionZip() != null) {
+            zip = visionZip(pixels, ops, pruning.visionZip());
+            int dim = config.vision().hiddenSize();
+            features = projector.project(zip.tokens(), 0, zip.tokens().length / dim, ops);
+            visionKept = java.util.stream.IntStream.concat(Arrays.stream(zip.dominantIndices()), Arrays.stream(zip.targetIndices()))
+                    .sorted().toArray();
+        } else if (pruning.vision() == null) {
             features = imageFeatures(pixels, ops, null);
         } else {
             PrunedFeatures p = prunedImageFeatures(pixels, ops, pruning.vision());
@@ -246,7 +279,7 @@ public final class Llava implements AutoCloseable {
                 last = decoder.logits(row, 0, 1, ops);
             }
             return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages);
+                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages, zip);
         }
     }
 
