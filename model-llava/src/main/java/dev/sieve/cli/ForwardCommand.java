@@ -6,6 +6,7 @@ import dev.sieve.pruning.FastV;
 import dev.sieve.pruning.PruneSpec;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.VisionMethod;
+import dev.sieve.pruning.VisionZip;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.DType;
@@ -81,10 +82,14 @@ final class ForwardCommand implements Callable<Integer> {
             FastV fastv = null;
             PyramidDrop pyramidDrop = null;
             VisionMethod visionMethod = null;
+            VisionZip visionZip = null;
             int imageTokens = llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0);
             try {
                 for (PruneSpec stage : stages) {
-                    if (stage.isVisionSide()) {
+                    if (stage.method().equals("visionzip")) {
+                        visionZip = stage.visionZip(imageTokens);
+                        imageTokens = visionZip.dominant() + visionZip.contextual();
+                    } else if (stage.isVisionSide()) {
                         visionMethod = stage.visionMethod(imageTokens);
                         imageTokens = visionMethod.keep();
                     } else if (stage.method().equals("fastv")) {
@@ -93,11 +98,14 @@ final class ForwardCommand implements Callable<Integer> {
                         pyramidDrop = stage.pyramidDrop(llava.config().text().layers());
                     }
                 }
+                if (visionZip != null && (fastv != null || pyramidDrop != null)) {
+                    throw new IllegalArgumentException("visionzip merges tokens into new rows; combining it with an LLM-side method is not supported");
+                }
             } catch (IllegalArgumentException e) {
                 throw new UserInputException("--prune " + prune + ": " + e.getMessage());
             }
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
-                    new Llava.Pruning(visionMethod, fastv, pyramidDrop), new Ops(ctx));
+                    new Llava.Pruning(visionMethod, fastv, pyramidDrop, visionZip), new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.

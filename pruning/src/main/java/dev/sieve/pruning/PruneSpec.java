@@ -10,8 +10,8 @@ import java.util.Map;
  */
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
-            + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " IVTP, PyramidDrop, SparseVLM, VisionZip are not implemented yet";
+            + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
+            + " IVTP and SparseVLM are not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
     public static java.util.List<PruneSpec> parseAll(String spec) {
@@ -30,7 +30,7 @@ public record PruneSpec(String method, Map<String, String> options) {
     }
 
     public boolean isVisionSide() {
-        return java.util.List.of("vispruner", "fastervlm", "divprune", "random", "uniform").contains(method);
+        return java.util.List.of("vispruner", "fastervlm", "divprune", "random", "uniform", "visionzip").contains(method);
     }
 
     /** PyramidDrop for a decoder of {@code layersInModel} layers (layers and ratios separated by '/'). */
@@ -51,6 +51,17 @@ public record PruneSpec(String method, Map<String, String> options) {
         return new PyramidDrop(layers, ratios);
     }
 
+    /** VisionZip: dominant (counting [CLS]) + contextual tokens, or the official split of keep=B. */
+    public VisionZip visionZip(int imageTokens) {
+        VisionZip zip = options.containsKey("keep") ? VisionZip.forBudget(budget(imageTokens))
+                : new VisionZip(integer("dominant"), integer("contextual"));
+        if (zip.dominant() - 1 + zip.contextual() > imageTokens) {
+            throw new IllegalArgumentException("visionzip " + zip.dominant() + "+" + zip.contextual() + " needs more than the "
+                    + imageTokens + " image tokens");
+        }
+        return zip;
+    }
+
     /** The vision-side method for an image of {@code imageTokens} visual tokens. */
     public VisionMethod visionMethod(int imageTokens) {
         int keep = budget(imageTokens);
@@ -59,6 +70,7 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "fastervlm" -> new FasterVlm(keep);
             case "divprune" -> new DivPrune(keep);
             case "random" -> new RandomBaseline(keep, seed());
+            case "visionzip" -> throw new IllegalArgumentException("visionzip merges tokens; use visionZip()");
             case "uniform" -> new UniformBaseline(keep);
             default -> throw new IllegalArgumentException(method + " is not a vision-side method");
         };
@@ -110,6 +122,13 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
             case "pdrop" -> requireKeys(spec, options, "layers", "ratios");
+            case "visionzip" -> {
+                if (options.containsKey("keep")) {
+                    requireKeys(spec, options, "keep");
+                } else {
+                    requireKeys(spec, options, "dominant", "contextual");
+                }
+            }
             default -> throw new IllegalArgumentException("prune spec '" + spec + "': unknown method '" + method + "'; accepted: " + ACCEPTED);
         }
         return new PruneSpec(method, Map.copyOf(options));

@@ -18,6 +18,9 @@ class PruneSpecTest {
                 .isEqualTo(new PyramidDrop(new int[] {8, 16, 24}, new double[] {0.5, 0.25, 0.125}));
         assertThatThrownBy(() -> PruneSpec.parse("pdrop:layers=8/40,ratios=0.5/0.25").pyramidDrop(32)).hasMessageContaining("below");
         assertThatThrownBy(() -> PruneSpec.parse("pdrop:layers=8/16,ratios=0.25/0.5").pyramidDrop(32)).hasMessageContaining("non-increasing");
+        assertThat(PruneSpec.parse("visionzip:dominant=54,contextual=10").visionZip(576)).isEqualTo(new VisionZip(54, 10));
+        assertThat(PruneSpec.parse("visionzip:keep=64").visionZip(576)).isEqualTo(new VisionZip(54, 10));
+        assertThatThrownBy(() -> PruneSpec.parse("visionzip:dominant=54").visionZip(576)).hasMessageContaining("missing contextual");
         var stages = PruneSpec.parseAll("vispruner:keep=192+fastv:k=2,keep=96");
         assertThat(stages).extracting(PruneSpec::method).containsExactly("vispruner", "fastv");
     }
