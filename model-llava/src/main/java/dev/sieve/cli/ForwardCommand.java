@@ -2,7 +2,7 @@ package dev.sieve.cli;
 
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.Sampler;
-import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PruneSpec;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.VisionMethod;
@@ -79,7 +79,7 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            FastV fastv = null;
+            LayerMethod fastv = null;
             PyramidDrop pyramidDrop = null;
             VisionMethod visionMethod = null;
             VisionZip visionZip = null;
@@ -92,8 +92,8 @@ final class ForwardCommand implements Callable<Integer> {
                     } else if (stage.isVisionSide()) {
                         visionMethod = stage.visionMethod(imageTokens);
                         imageTokens = visionMethod.keep();
-                    } else if (stage.method().equals("fastv")) {
-                        fastv = stage.fastV(imageTokens, llava.config().text().layers());
+                    } else if (stage.method().equals("fastv") || stage.method().equals("ivtp")) {
+                        fastv = stage.layerMethod(imageTokens, llava.config().text().layers());
                     } else if (stage.method().equals("pdrop")) {
                         pyramidDrop = stage.pyramidDrop(llava.config().text().layers());
                     }

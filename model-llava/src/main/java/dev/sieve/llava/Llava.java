@@ -1,7 +1,7 @@
 package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
-import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.VisionZip;
 import dev.sieve.pruning.VisionMethod;
@@ -154,21 +154,24 @@ public final class Llava implements AutoCloseable {
                              long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages,
                              VisionZip.Result zip) {}
 
-    /** The pruning to apply: a vision-side method, an LLM-side FastV, both (vision first), or neither (nulls). */
-    public record Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop, VisionZip visionZip) {
+    /**
+     * The pruning to apply (null parts are off): a vision-side method or VisionZip, then one LLM-side
+     * method — a single cut at a layer (FastV, IVTP) or PyramidDrop's stages.
+     */
+    public record Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip) {
         public static final Pruning NONE = new Pruning(null, null, null, null);
 
-        public Pruning(VisionMethod vision, FastV fastv) {
-            this(vision, fastv, null, null);
+        public Pruning(VisionMethod vision, LayerMethod layerMethod) {
+            this(vision, layerMethod, null, null);
         }
 
-        public Pruning(VisionMethod vision, FastV fastv, PyramidDrop pyramidDrop) {
-            this(vision, fastv, pyramidDrop, null);
+        public Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop) {
+            this(vision, layerMethod, pyramidDrop, null);
         }
 
         public Pruning {
-            if (fastv != null && pyramidDrop != null) {
-                throw new ModelException("FastV and PyramidDrop both prune inside the LLM; choose one");
+            if (layerMethod != null && pyramidDrop != null) {
+                throw new ModelException(layerMethod + " and PyramidDrop both prune inside the LLM; choose one");
             }
             if (vision != null && visionZip != null) {
                 throw new ModelException("choose one vision-side method");
@@ -209,7 +212,7 @@ public final class Llava implements AutoCloseable {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
         long t0 = System.nanoTime();
-        FastV fastv = pruning.fastv();
+        LayerMethod fastv = pruning.layerMethod();
         int[] visionKept = null;
         float[] features;
         VisionZip.Result zip = null;
@@ -252,7 +255,7 @@ public final class Llava implements AutoCloseable {
             } else if (fastv == null) {
                 decoder.forward(x, s, positions, cache, ops);
             } else {
-                pruned = pruneWithFastV(fastv, merged, x, positions, cache, ops);
+                pruned = pruneAtLayer(fastv, merged, x, positions, cache, ops);
                 x = compactRows(x, pruned.keptPositions(), t.hiddenSize());
                 rows = pruned.keptPositions().length;
                 decoder.forward(x, rows, pruned.keptPositions(), cache, ops, fastv.layer(), decoder.layers(), null);
@@ -284,34 +287,49 @@ public final class Llava implements AutoCloseable {
     }
 
     /**
-     * FastV at prefill: layers below K on the whole prompt, with the last prompt token's attention
-     * in layer K-1 probed; the image tokens it attends to most are kept. Returns the kept rows'
-     * original positions, which stay their position ids in the later layers.
+     * FastV / IVTP at prefill: layers below K on the whole prompt, with the attention of the
+     * method's query rows in layer K-1 probed (mean over heads, then over the rows); the image
+     * tokens they attend to most are kept. Returns the kept rows' original positions, which stay
+     * their position ids in the later layers.
      */
-    private Pruned pruneWithFastV(FastV fastv, Merged merged, float[] x, int[] positions, KvCache cache, Ops ops) {
+    private Pruned pruneAtLayer(LayerMethod method, Merged merged, float[] x, int[] positions, KvCache cache, Ops ops) {
         int s = merged.length();
-        if (fastv.layer() >= decoder.layers()) {
-            throw new ModelException("FastV k=" + fastv.layer() + " must be below the " + decoder.layers() + " LLM layers");
+        if (method.layer() >= decoder.layers()) {
+            throw new ModelException(method + ": k must be below the " + decoder.layers() + " LLM layers");
         }
-        if (fastv.keep() > merged.imageRows()) {
-            throw new ModelException("FastV keep=" + fastv.keep() + " is more than the " + merged.imageRows() + " image tokens");
+        if (method.keep() > merged.imageRows()) {
+            throw new ModelException(method + ": keep is more than the " + merged.imageRows() + " image tokens");
         }
-        AttentionProbe lastToken = AttentionProbe.of(new int[] {s - 1}, s);
-        decoder.forward(x, s, positions, cache, ops, 0, fastv.layer(), lastToken);
-        float[] scores = Arrays.copyOfRange(lastToken.mean(), merged.imageStart(), merged.imageStart() + merged.imageRows());
-        int[] kept = fastv.select(scores);
-        int[] keep = new int[s - merged.imageRows() + kept.length];
+        int[] queries = method.queryRows(s, merged.imageStart(), merged.imageRows());
+        AttentionProbe probe = AttentionProbe.of(queries, s);
+        decoder.forward(x, s, positions, cache, ops, 0, method.layer(), probe);
+        float[] scores = new float[merged.imageRows()];
+        for (int q = 0; q < queries.length; q++) {
+            for (int j = 0; j < scores.length; j++) {
+                scores[j] += probe.mean()[q * s + merged.imageStart() + j];
+            }
+        }
+        for (int j = 0; j < scores.length; j++) {
+            scores[j] /= queries.length;
+        }
+        int[] kept = method.select(scores);
+        return new Pruned(kept, rowsKeeping(s, merged.imageStart(), merged.imageRows(), kept), scores);
+    }
+
+    /** Rows of a sequence that keeps its text and, of the image rows [imageStart, imageStart + imageRows), only {@code kept}. */
+    private static int[] rowsKeeping(int length, int imageStart, int imageRows, int[] kept) {
+        int[] rows = new int[length - imageRows + kept.length];
         int n = 0;
-        for (int i = 0; i < merged.imageStart(); i++) {
-            keep[n++] = i;
+        for (int i = 0; i < imageStart; i++) {
+            rows[n++] = i;
         }
         for (int k : kept) {
-            keep[n++] = merged.imageStart() + k;
+            rows[n++] = imageStart + k;
         }
-        for (int i = merged.imageStart() + merged.imageRows(); i < s; i++) {
-            keep[n++] = i;
+        for (int i = imageStart + imageRows; i < length; i++) {
+            rows[n++] = i;
         }
-        return new Pruned(kept, keep, scores);
+        return rows;
     }
 
     /**
@@ -336,17 +354,7 @@ public final class Llava implements AutoCloseable {
             float[] attention = decoder.lastRowAttention(x[0], n, layer, ops);
             float[] scores = Arrays.copyOfRange(attention, pos, pos + candidates.length);
             int[] keptLocal = pd.select(stage, scores, patches);
-            int[] keepRows = new int[n - candidates.length + keptLocal.length];
-            int r = 0;
-            for (int i = 0; i < pos; i++) {
-                keepRows[r++] = i;
-            }
-            for (int k : keptLocal) {
-                keepRows[r++] = pos + k;
-            }
-            for (int i = pos + candidates.length; i < n; i++) {
-                keepRows[r++] = i;
-            }
+            int[] keepRows = rowsKeeping(n, pos, candidates.length, keptLocal);
             int[] present = candidates;
             int[] kept = Arrays.stream(keptLocal).map(k -> present[k]).toArray();
             stages.add(new DropStage(candidates, scores, kept));

@@ -15,7 +15,7 @@ package dev.sieve.pruning;
  * @param layer K, the first layer that sees the pruned sequence (1 <= K < layers)
  * @param keep image tokens kept
  */
-public record FastV(int layer, int keep) {
+public record FastV(int layer, int keep) implements LayerMethod {
     public FastV {
         if (layer < 1 || keep < 0) {
             throw new IllegalArgumentException("FastV needs k >= 1 and keep >= 0, got k=" + layer + " keep=" + keep);
@@ -27,8 +27,9 @@ public record FastV(int layer, int keep) {
         return layer - 1;
     }
 
-    /** Kept image-token indices (sorted) from the last token's head-averaged attention to each image token. */
-    public int[] select(float[] lastTokenAttentionToImage) {
-        return TopK.largestSorted(lastTokenAttentionToImage, keep);
+    /** The last prompt token, as in FastV's code (its paper's all-token average is not what the code does). */
+    @Override
+    public int[] queryRows(int length, int imageStart, int imageRows) {
+        return new int[] {length - 1};
     }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
             + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " IVTP and SparseVLM are not implemented yet";
+            + " ivtp:k=K,keep=N|RATIO; SparseVLM is not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
     public static java.util.List<PruneSpec> parseAll(String spec) {
@@ -20,7 +20,7 @@ public record PruneSpec(String method, Map<String, String> options) {
             stages.add(parse(part));
         }
         long vision = stages.stream().filter(PruneSpec::isVisionSide).count();
-        long llm = stages.stream().filter(p -> p.method().equals("fastv") || p.method().equals("pdrop")).count();
+        long llm = stages.stream().filter(p -> java.util.List.of("fastv", "pdrop", "ivtp").contains(p.method())).count();
         boolean ordered = stages.size() < 2 || stages.get(0).isVisionSide();
         if (vision > 1 || llm > 1 || !ordered || (stages.size() > 1 && stages.stream().anyMatch(p -> p.method().equals("none")))) {
             throw new IllegalArgumentException("prune spec '" + spec + "': combine at most one vision-side method followed by fastv; accepted: "
@@ -117,7 +117,7 @@ public record PruneSpec(String method, Map<String, String> options) {
         }
         switch (method) {
             case "none" -> requireKeys(spec, options);
-            case "fastv" -> requireKeys(spec, options, "k", "keep");
+            case "fastv", "ivtp" -> requireKeys(spec, options, "k", "keep");
             case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
@@ -136,11 +136,21 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     /** FastV for a prompt with {@code imageTokens} image tokens and a decoder of {@code layers} layers, checked against both. */
     public FastV fastV(int imageTokens, int layers) {
+        return new FastV(layerK(layers), budget(imageTokens));
+    }
+
+    /** FastV or IVTP (whichever this spec names), checked against the image tokens and the decoder's layers. */
+    public LayerMethod layerMethod(int imageTokens, int layers) {
+        return method.equals("ivtp") ? new Ivtp(layerK(layers), budget(imageTokens)) : fastV(imageTokens, layers);
+    }
+
+    private int layerK(int layers) {
         int k = integer("k");
         if (k < 1 || k >= layers) {
-            throw new IllegalArgumentException("fastv k=" + k + " must be between 1 and " + (layers - 1) + " (the model has " + layers + " LLM layers)");
+            throw new IllegalArgumentException(method + " k=" + k + " must be between 1 and " + (layers - 1) + " (the model has " + layers
+                    + " LLM layers)");
         }
-        return new FastV(k, budget(imageTokens));
+        return k;
     }
 
     /** The keep option as a token count: an integer, or a ratio in (0, 1) of the image tokens (rounded). */

@@ -27,7 +27,8 @@ class PruneSpecTest {
 
     @Test
     void refusesWhatItCannotDoWithTheAcceptedList() {
-        assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=0.25")).hasMessageContaining("unknown method 'ivtp'")
+        assertThat(PruneSpec.parse("ivtp:k=8,keep=0.25").layerMethod(576, 32)).isEqualTo(new Ivtp(8, 144));
+        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:keep=64")).hasMessageContaining("unknown method 'sparsevlm'")
                 .hasMessageContaining(PruneSpec.ACCEPTED);
         assertThatThrownBy(() -> PruneSpec.parseAll("fastv:k=2,keep=4+vispruner:keep=8")).hasMessageContaining("followed by fastv");
         assertThatThrownBy(() -> PruneSpec.parse("vispruner:keep=8,important=2").visionMethod(16)).hasMessageContaining("ratio");

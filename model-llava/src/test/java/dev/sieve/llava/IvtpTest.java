@@ -1,0 +1,50 @@
+package dev.sieve.llava;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.Ivtp;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IVTP has no reference code, so no golden exists; checked on the example model: with text after
+ * the image it keeps the budget and its scores are an averaged attention mass (between 0 and 1),
+ * and with the image last in the prompt it ranks by the last token alone and so equals FastV
+ * exactly (kept tokens and generated tokens).
+ */
+class IvtpTest {
+    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
+            .resolve("examples/tiny-llava");
+
+    @Test
+    void rankingIsTheInstructionRowsMeanAttentionAndEqualsFastVWhenOnlyTheLastTokenFollows() {
+        try (Llava llava = Llava.load(EXAMPLE); ExecutionContext ctx = ExecutionContext.create(2);
+             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            float[] pixels = golden.tensor("pixel_values").toFloatArray();
+            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray(); // image at 3 of 10
+            Ops ops = new Ops(ctx);
+            Llava.Generation ivtp = llava.generate(pixels, ids, 2, Sampler.greedy(), new int[0], (s, t) -> { },
+                    new Llava.Pruning(null, new Ivtp(2, 4)), ops);
+            assertThat(ivtp.pruned().keptImageIndices()).hasSize(4).isSorted();
+            assertThat(ivtp.promptLength()).isEqualTo(10 - 1 + 4);
+            double sum = 0;
+            for (float v : ivtp.pruned().scores()) {
+                sum += v;
+            }
+            assertThat(sum).as("mean attention mass on the image").isBetween(0.0, 1.0);
+
+            int[] imageLast = {1, 11, 23, 29, 299}; // the image is followed by nothing: IVTP falls back to the last token
+            Llava.Generation i2 = llava.generate(pixels, imageLast, 2, Sampler.greedy(), new int[0], (s, t) -> { },
+                    new Llava.Pruning(null, new Ivtp(2, 5)), ops);
+            Llava.Generation f2 = llava.generate(pixels, imageLast, 2, Sampler.greedy(), new int[0], (s, t) -> { },
+                    new Llava.Pruning(null, new FastV(2, 5)), ops);
+            assertThat(i2.pruned().keptImageIndices()).containsExactly(f2.pruned().keptImageIndices());
+            assertThat(i2.newTokens()).containsExactly(f2.newTokens());
+        }
+    }
+}
