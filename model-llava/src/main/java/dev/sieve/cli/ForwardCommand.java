@@ -2,11 +2,6 @@ package dev.sieve.cli;
 
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.Sampler;
-import dev.sieve.pruning.LayerMethod;
-import dev.sieve.pruning.PruneSpec;
-import dev.sieve.pruning.PyramidDrop;
-import dev.sieve.pruning.VisionMethod;
-import dev.sieve.pruning.VisionZip;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.DType;
@@ -46,7 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning, e.g. fastv:k=2,keep=8 (default: none); accepted: "
-            + PruneSpec.ACCEPTED)
+            + dev.sieve.pruning.PruneSpec.ACCEPTED)
     String prune = "none";
 
     @Spec
@@ -60,12 +55,7 @@ final class ForwardCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new UserInputException("--threads must be >= 1, got " + threads);
         }
-        java.util.List<PruneSpec> stages;
-        try {
-            stages = PruneSpec.parseAll(prune);
-        } catch (IllegalArgumentException e) {
-            throw new UserInputException(e.getMessage());
-        }
+        PruneOption pruning = new PruneOption(prune);
         float[] pixels;
         int[] ids;
         try (SafetensorsCheckpoint in = SafetensorsCheckpoint.open(inputs)) {
@@ -79,33 +69,8 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            LayerMethod fastv = null;
-            PyramidDrop pyramidDrop = null;
-            VisionMethod visionMethod = null;
-            VisionZip visionZip = null;
-            int imageTokens = llava.config().vision().patches() + (llava.config().keepClsFeature() ? 1 : 0);
-            try {
-                for (PruneSpec stage : stages) {
-                    if (stage.method().equals("visionzip")) {
-                        visionZip = stage.visionZip(imageTokens);
-                        imageTokens = visionZip.dominant() + visionZip.contextual();
-                    } else if (stage.isVisionSide()) {
-                        visionMethod = stage.visionMethod(imageTokens);
-                        imageTokens = visionMethod.keep();
-                    } else if (stage.method().equals("fastv") || stage.method().equals("ivtp")) {
-                        fastv = stage.layerMethod(imageTokens, llava.config().text().layers());
-                    } else if (stage.method().equals("pdrop")) {
-                        pyramidDrop = stage.pyramidDrop(llava.config().text().layers());
-                    }
-                }
-                if (visionZip != null && (fastv != null || pyramidDrop != null)) {
-                    throw new IllegalArgumentException("visionzip merges tokens into new rows; combining it with an LLM-side method is not supported");
-                }
-            } catch (IllegalArgumentException e) {
-                throw new UserInputException("--prune " + prune + ": " + e.getMessage());
-            }
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
-                    new Llava.Pruning(visionMethod, fastv, pyramidDrop, visionZip), new Ops(ctx));
+                    pruning.resolve(llava.config()), new Ops(ctx));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.

@@ -50,6 +50,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed = 0;
 
+    @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning (default: none); accepted: "
+            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    String prune = "none";
+
     @Option(names = "--pad-to-square", description = "LLaVA-1.5's image_aspect_ratio=pad: pad the image to a square with the mean colour first")
     boolean padToSquare;
 
@@ -68,6 +72,7 @@ final class RunCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        PruneOption pruning = new PruneOption(prune);
         Path processorConfig = model.resolve("preprocessor_config.json");
         if (!Files.isRegularFile(processorConfig)) {
             throw new UserInputException(model + ": no preprocessor_config.json");
@@ -83,6 +88,8 @@ final class RunCommand implements Callable<Integer> {
         PixelValues pixels = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
         int[] ids = tokenizer.encode(llava15Prompt(prompt), true);
 
+        // Check the pruning request against the model's config before the (slow) weight loading.
+        Llava.Pruning resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
         err.print("loading " + model + " ... ");
         err.flush();
         long loadStart = System.nanoTime();
@@ -103,9 +110,11 @@ final class RunCommand implements Callable<Integer> {
                             out.flush();
                         }
                         shown[0] = text;
-                    }, new Ops(ctx));
+                    }, resolvedPruning, new Ops(ctx));
             out.println();
             int newTokens = g.newTokens().length;
+            int imageTokens = llava.config().vision().patches();
+            out.printf("-- visual tokens %d -> %d (%s)%n", imageTokens, PruneOption.visualTokensAtTheEnd(g, imageTokens), pruning.spec());
             out.printf("-- image %.0f ms | prefill %d positions in %.0f ms (%.1f tok/s) | decode %d tokens in %.0f ms (%.1f tok/s) | %.2f GFLOP%n",
                     g.imageNanos() / 1e6, g.promptLength(), g.prefillNanos() / 1e6, g.promptLength() / (g.prefillNanos() / 1e9),
                     Math.max(0, newTokens - 1), g.decodeNanos() / 1e6, Math.max(0, newTokens - 1) / Math.max(1e-9, g.decodeNanos() / 1e9),
