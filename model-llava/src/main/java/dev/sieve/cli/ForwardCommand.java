@@ -1,6 +1,7 @@
 package dev.sieve.cli;
 
 import dev.sieve.llava.Llava;
+import dev.sieve.llava.PrefillFlops;
 import dev.sieve.llava.Sampler;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
@@ -69,8 +70,10 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+            Llava.Pruning plan = pruning.resolve(llava.config());
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
-                    pruning.resolve(llava.config()), new Ops(ctx));
+                    plan, new Ops(ctx));
+            PrefillFlops flops = PrefillFlops.of(g, llava.config(), plan, llava.unprunedPromptLength(ids));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.
@@ -92,7 +95,13 @@ final class ForwardCommand implements Callable<Integer> {
                     writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {kept.length}, kept);
                 }
             }
+            writer.addLongs("tokens_per_layer", DType.I64, new long[] {flops.tokensPerLayer().length},
+                    Arrays.stream(flops.tokensPerLayer()).asLongStream().toArray());
             writer.metadata("producer", "sieve forward").metadata("prune", prune)
+                    .metadata("prefill_flops_llm", String.valueOf(flops.llm()))
+                    .metadata("prefill_flops_llm_unpruned", String.valueOf(flops.llmUnpruned()))
+                    .metadata("prefill_flops_vision", String.valueOf(flops.vision()))
+                    .metadata("prefill_flops_projector", String.valueOf(flops.projector()))
                     .addFloats("logits", DType.F32, new long[] {1, g.promptLength(), vocab}, g.promptLogits())
                     .addLongs("generated_ids", DType.I64, new long[] {1, maxNewTokens}, Arrays.stream(g.newTokens()).asLongStream().toArray())
                     .write();

@@ -1,6 +1,7 @@
 package dev.sieve.cli;
 
 import dev.sieve.llava.Llava;
+import dev.sieve.llava.PrefillFlops;
 import dev.sieve.llava.Sampler;
 import dev.sieve.llava.image.ClipImageProcessor;
 import dev.sieve.llava.image.ImageDecoder;
@@ -115,6 +116,10 @@ final class RunCommand implements Callable<Integer> {
             int newTokens = g.newTokens().length;
             int imageTokens = llava.config().vision().patches();
             out.printf("-- visual tokens %d -> %d (%s)%n", imageTokens, PruneOption.visualTokensAtTheEnd(g, imageTokens), pruning.spec());
+            PrefillFlops flops = PrefillFlops.of(g, llava.config(), resolvedPruning, llava.unprunedPromptLength(ids));
+            out.printf("-- prefill FLOPs (papers' formula): LLM %.3f G = %.1f%% of unpruned, tokens per layer %s; vision %.3f G, projector %.3f G%n",
+                    flops.llm() / 1e9, 100 * flops.llmRatio(), Arrays.toString(flops.tokensPerLayer()), flops.vision() / 1e9,
+                    flops.projector() / 1e9);
             out.printf("-- image %.0f ms | prefill %d positions in %.0f ms (%.1f tok/s) | decode %d tokens in %.0f ms (%.1f tok/s) | %.2f GFLOP%n",
                     g.imageNanos() / 1e6, g.promptLength(), g.prefillNanos() / 1e6, g.promptLength() / (g.prefillNanos() / 1e9),
                     Math.max(0, newTokens - 1), g.decodeNanos() / 1e6, Math.max(0, newTokens - 1) / Math.max(1e-9, g.decodeNanos() / 1e9),

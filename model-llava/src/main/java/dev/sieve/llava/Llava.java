@@ -143,6 +143,13 @@ public final class Llava implements AutoCloseable {
         return new Merged(embeddings, length, first, rows);
     }
 
+    /** Length of the merged prompt for {@code ids} without any pruning (one placeholder expands to every image row). */
+    public int unprunedPromptLength(int[] ids) {
+        int rows = config.vision().patches() + (config.keepClsFeature() ? 1 : 0);
+        long placeholders = Arrays.stream(ids).filter(id -> id == config.imageTokenIndex()).count();
+        return placeholders == 1 ? ids.length - 1 + rows : ids.length;
+    }
+
     /** A merged sequence: embeddings [length, hidden] with the image rows starting at {@code imageStart}. */
     public record Merged(float[] embeddings, int length, int imageStart, int imageRows) {}
 

@@ -87,7 +87,8 @@ class ForwardCommandTest {
             assertThat(kept).hasSize(4).isSorted();
             assertThat(kept[3]).isLessThan(16);
             assertThat(got.tensor("logits").shape()).containsExactly(1, 10 - 1 + 4, 300);
-            assertThat(got.metadata()).containsEntry("prune", "fastv:k=2,keep=4");
+            assertThat(got.metadata()).containsEntry("prune", "fastv:k=2,keep=4").containsKey("prefill_flops_llm");
+            assertThat(got.tensor("tokens_per_layer").toLongArray()).containsExactly(25, 25, 13, 13);
         }
     }
 

@@ -85,7 +85,7 @@ class RunAndTokenizeCommandTest {
         InspectCommandTest.Result r = sieve("run", "--model", model.toString(), "--image", image.toString(), "--prompt",
                 "What colour is the square?", "--max-new-tokens", "2", "--prune", "vispruner:keep=8+fastv:k=2,keep=4");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("-- visual tokens 16 -> 4 (vispruner:keep=8+fastv:k=2,keep=4)");
+        assertThat(r.out()).contains("-- visual tokens 16 -> 4 (vispruner:keep=8+fastv:k=2,keep=4)").contains("of unpruned, tokens per layer [");
         InspectCommandTest.Result bad = sieve("run", "--model", model.toString(), "--image", image.toString(), "--prompt", "x",
                 "--prune", "fastv:k=2,keep=40");
         assertThat(bad.code()).isEqualTo(2);
