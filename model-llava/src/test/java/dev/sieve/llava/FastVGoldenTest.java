@@ -4,12 +4,8 @@ import static dev.sieve.llava.LlavaGoldenTest.close;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sieve.pruning.FastV;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
 import java.util.Arrays;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,18 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (../shared/fixtures/<model>/pruning_<case>.safetensors, every fastv.k{K}.keep{B} config):
  * scores, kept indices, kept positions, pruned logits, greedy tokens and step logits.
  */
-class FastVGoldenTest {
-    private static final ExecutionContext CTX = ExecutionContext.create(2);
+class FastVGoldenTest extends PruningGoldenTestBase {
     private static final Pattern CONFIG = Pattern.compile("fastv\\.k(\\d+)\\.keep(\\d+)\\.kept_indices");
-
-    @AfterAll
-    static void closeContext() {
-        CTX.close();
-    }
-
-    static Stream<String> cases() {
-        return Stream.of("tiny-llava/c0", "tiny-llava/c1", "tiny-llava-gqa/c0", "tiny-llava-gqa/c1");
-    }
 
     @ParameterizedTest
     @MethodSource("cases")
@@ -38,7 +24,7 @@ class FastVGoldenTest {
             String prefix = "fastv.k" + m.group(1) + ".keep" + m.group(2) + ".";
             FastV fastv = new FastV(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(null, fastv), new Ops(CTX));
+                    new Llava.Pruning(null, fastv), ops());
             close(g.pruned().scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
             assertThat(Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray()).as(prefix + "kept_indices")
                     .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());

@@ -4,12 +4,8 @@ import static dev.sieve.llava.LlavaGoldenTest.close;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sieve.pruning.PyramidDrop;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
 import java.util.Arrays;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -18,18 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * per stage the candidates, scores and kept tokens, then the pruned logits, greedy tokens and
  * step logits (decoding at each layer's own next position).
  */
-class PyramidDropGoldenTest {
-    private static final ExecutionContext CTX = ExecutionContext.create(2);
+class PyramidDropGoldenTest extends PruningGoldenTestBase {
     private static final Pattern CONFIG = Pattern.compile("pdrop\\.l([0-9_]+)\\.r([0-9._]+)\\.logits");
-
-    @AfterAll
-    static void closeContext() {
-        CTX.close();
-    }
-
-    static Stream<String> cases() {
-        return FastVGoldenTest.cases();
-    }
 
     @ParameterizedTest
     @MethodSource("cases")
@@ -39,7 +25,7 @@ class PyramidDropGoldenTest {
             int[] layers = Arrays.stream(m.group(1).split("_")).mapToInt(Integer::parseInt).toArray();
             double[] ratios = Arrays.stream(m.group(2).split("_")).mapToDouble(Double::parseDouble).toArray();
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(null, null, new PyramidDrop(layers, ratios)), new Ops(CTX));
+                    new Llava.Pruning(null, null, new PyramidDrop(layers, ratios)), ops());
             assertThat(g.dropStages()).hasSize(layers.length);
             for (int s = 0; s < layers.length; s++) {
                 Llava.DropStage stage = g.dropStages().get(s);

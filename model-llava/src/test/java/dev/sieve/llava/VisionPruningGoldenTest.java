@@ -6,12 +6,8 @@ import dev.sieve.pruning.DivPrune;
 import dev.sieve.pruning.FasterVlm;
 import dev.sieve.pruning.VisPruner;
 import dev.sieve.pruning.VisionMethod;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
 import java.util.Arrays;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,18 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * code (every vispruner/fastervlm/divprune config of the pruning files): kept indices exact, then the
  * LLM on the shortened prompt — logits, greedy tokens, step logits.
  */
-class VisionPruningGoldenTest {
-    private static final ExecutionContext CTX = ExecutionContext.create(2);
+class VisionPruningGoldenTest extends PruningGoldenTestBase {
     private static final Pattern CONFIG = Pattern.compile("(vispruner\\.keep(\\d+)\\.r([0-9.]+)|fastervlm\\.keep(\\d+)|divprune\\.keep(\\d+))\\.kept_indices");
-
-    @AfterAll
-    static void closeContext() {
-        CTX.close();
-    }
-
-    static Stream<String> cases() {
-        return FastVGoldenTest.cases();
-    }
 
     @ParameterizedTest
     @MethodSource("cases")
@@ -41,7 +27,7 @@ class VisionPruningGoldenTest {
             VisionMethod method = m.group(2) != null ? new VisPruner(Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)))
                     : m.group(4) != null ? new FasterVlm(Integer.parseInt(m.group(4))) : new DivPrune(Integer.parseInt(m.group(5)));
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(method, null), new Ops(CTX));
+                    new Llava.Pruning(method, null), ops());
             assertThat(Arrays.stream(g.visionKept()).asLongStream().toArray()).as(prefix + "kept_indices")
                     .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
             PruningGoldens.assertLlmOutputs(g, pruning, prefix);

@@ -4,28 +4,14 @@ import static dev.sieve.llava.LlavaGoldenTest.close;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sieve.pruning.VisionZip;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
 import java.util.Arrays;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** VisionZip against the goldens of its official code (every visionzip.keep{B}.d{D}c{C} config). */
-class VisionZipGoldenTest {
-    private static final ExecutionContext CTX = ExecutionContext.create(2);
+class VisionZipGoldenTest extends PruningGoldenTestBase {
     private static final Pattern CONFIG = Pattern.compile("visionzip\\.keep(\\d+)\\.d(\\d+)c(\\d+)\\.logits");
-
-    @AfterAll
-    static void closeContext() {
-        CTX.close();
-    }
-
-    static Stream<String> cases() {
-        return FastVGoldenTest.cases();
-    }
 
     @ParameterizedTest
     @MethodSource("cases")
@@ -35,7 +21,7 @@ class VisionZipGoldenTest {
             VisionZip zip = new VisionZip(Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
             assertThat(VisionZip.forBudget(Integer.parseInt(m.group(1)))).isEqualTo(zip);
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(null, null, null, zip), new Ops(CTX));
+                    new Llava.Pruning(null, null, null, zip), ops());
             VisionZip.Result r = g.zip();
             assertThat(Arrays.stream(r.dominantIndices()).asLongStream().toArray()).as(prefix + "dominant_indices")
                     .containsExactly(pruning.tensor(prefix + "dominant_indices").toLongArray());
