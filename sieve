@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$ROOT/model-llava/target/sieve.jar"
 REQUIRED_MAJOR=25
 # protobuf-java (tokenizer.model reader) still uses sun.misc.Unsafe; allow it without a warning per run.
-JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true)
 
 die() { echo "sieve: $*" >&2; exit 1; }
 
@@ -101,7 +101,7 @@ case "${1:-}" in
     # The JVM announces incubator modules on every start; drop that first line, pass the rest of
     # stderr through unbuffered (progress output), and keep stdout untouched.
     set +e
-    { "$JDK/bin/java" "${JVM_FLAGS[@]}" ${SIEVE_JAVA_OPTS:-} -jar "$JAR" "$@" 2>&1 1>&3 3>&- \
+    { "$JDK/bin/java" "${JVM_FLAGS[@]}" "-Dsieve.home=$ROOT" ${SIEVE_JAVA_OPTS:-} -jar "$JAR" "$@" 2>&1 1>&3 3>&- \
         | drop_incubator_notice >&2; } 3>&1
     status=${PIPESTATUS[0]}
     exit $status

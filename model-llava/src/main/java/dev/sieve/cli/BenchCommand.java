@@ -11,12 +11,28 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code sieve bench kernels}: GEMM, GEMV and attention against their peers, measured in one run. */
+/**
+ * {@code sieve bench kernels}: GEMM, GEMV and attention against their peers, measured in one run;
+ * {@code sieve bench prefill}: prefill latency and FLOPs of pruning configurations on a model.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks. 'kernels': GEMM vs OpenBLAS, GEMV vs memory bandwidth, attention; one line per case with the ratio.")
+        description = {"Benchmarks. 'kernels': GEMM vs OpenBLAS, GEMV vs memory bandwidth, attention; one line per case with the ratio.",
+            "'prefill': prefill latency and FLOPs of --prune configurations on --model, as ratios to the unpruned pass of the same run."})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SUITE", description = "kernels")
+    @Parameters(paramLabel = "SUITE", description = "kernels or prefill")
     String suite;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "prefill: llava-hf checkpoint directory")
+    java.nio.file.Path model;
+
+    @Option(names = "--prune", paramLabel = "SPEC", description = "prefill: a configuration (repeatable; the unpruned pass is always measured)")
+    List<String> prune = new java.util.ArrayList<>();
+
+    @Option(names = "--decode", paramLabel = "N", description = "prefill: also time N decode steps of the unpruned run (default: ${DEFAULT-VALUE})")
+    int decode = 0;
+
+    @Option(names = "--question-tokens", paramLabel = "N", description = "prefill: text tokens after the image when the model has no inputs.safetensors (default: ${DEFAULT-VALUE})")
+    int questionTokens = 30;
 
     @Option(names = "--reps", description = "timed runs per case (default: ${DEFAULT-VALUE})")
     int reps = 7;
@@ -35,8 +51,16 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (suite.equals("prefill")) {
+            if (model == null || reps < 1 || decode < 0 || questionTokens < 1) {
+                throw new UserInputException("bench prefill needs --model DIR; --reps and --question-tokens must be >= 1, --decode >= 0");
+            }
+            Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
+            new PrefillBench(spec.commandLine().getOut()).run(model, prune, reps, decode, questionTokens, t);
+            return Main.EXIT_OK;
+        }
         if (!suite.equals("kernels")) {
-            throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels");
+            throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels, prefill");
         }
         if (only != null && !List.of("gemm", "gemv", "attention").contains(only)) {
             throw new UserInputException("--only must be gemm, gemv or attention, got '" + only + "'");

@@ -78,22 +78,12 @@ final class ForwardCommand implements Callable<Integer> {
             SafetensorsWriter writer = SafetensorsWriter.to(out);
             // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.
             int stage = 0;
-            int[] originalIndex = null;
-            if (g.visionKept() != null) {
-                originalIndex = g.visionKept();
-                writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {originalIndex.length},
-                        Arrays.stream(originalIndex).asLongStream().toArray());
-            }
-            final int[] base = originalIndex;
-            if (g.pruned() != null) {
-                long[] kept = Arrays.stream(g.pruned().keptImageIndices()).mapToLong(i -> base == null ? i : base[i]).toArray();
-                writer.addLongs("kept_indices." + stage, DType.I64, new long[] {kept.length}, kept);
-            }
-            if (g.dropStages() != null) {
-                for (Llava.DropStage drop : g.dropStages()) {
-                    long[] kept = Arrays.stream(drop.kept()).mapToLong(i -> base == null ? i : base[i]).toArray();
-                    writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {kept.length}, kept);
+            for (Llava.Generation.Stage st : g.stages()) {
+                if (st.name().startsWith("visionzip")) {
+                    continue;  // merged rows are not original tokens
                 }
+                writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {st.kept().length},
+                        Arrays.stream(st.kept()).asLongStream().toArray());
             }
             writer.addLongs("tokens_per_layer", DType.I64, new long[] {flops.tokensPerLayer().length},
                     Arrays.stream(flops.tokensPerLayer()).asLongStream().toArray());

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Pure-Java LLaVA runtime with in-loop visual token pruning.",
-        subcommands = {InspectCommand.class, RunCommand.class, ForwardCommand.class, TokenizeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, RunCommand.class, ForwardCommand.class, TokenizeCommand.class, BenchCommand.class, DatasetCommand.class, EvalCommand.class, DemoCommand.class, PruneVizCommand.class, SynthCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;

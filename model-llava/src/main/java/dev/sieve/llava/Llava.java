@@ -159,7 +159,40 @@ public final class Llava implements AutoCloseable {
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
                              long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages,
-                             VisionZip.Result zip) {}
+                             VisionZip.Result zip) {
+
+        /** One pruning stage's outcome: the image tokens still present after it, as sorted indices among the original ones. */
+        public record Stage(String name, int[] kept) {}
+
+        /**
+         * The stages in the order they applied (vision side first, then the LLM-side cut or PyramidDrop's
+         * drops); empty without pruning. VisionZip reports its dominant tokens (its contextual tokens are
+         * merges of the rest, not original tokens).
+         */
+        public java.util.List<Stage> stages() {
+            java.util.List<Stage> stages = new java.util.ArrayList<>();
+            int[] base = null;
+            if (visionKept != null) {
+                base = visionKept;
+                stages.add(new Stage("vision", visionKept));
+            }
+            if (zip != null) {
+                stages.add(new Stage("visionzip dominant", zip.dominantIndices().clone()));
+            }
+            final int[] original = base;
+            java.util.function.Function<int[], int[]> toOriginal =
+                    local -> Arrays.stream(local).map(i -> original == null ? i : original[i]).sorted().toArray();
+            if (pruned != null) {
+                stages.add(new Stage("llm", toOriginal.apply(pruned.keptImageIndices())));
+            }
+            if (dropStages != null) {
+                for (int i = 0; i < dropStages.size(); i++) {
+                    stages.add(new Stage("llm drop " + (i + 1), toOriginal.apply(dropStages.get(i).kept())));
+                }
+            }
+            return stages;
+        }
+    }
 
     /**
      * The pruning to apply (null parts are off): a vision-side method or VisionZip, then one LLM-side

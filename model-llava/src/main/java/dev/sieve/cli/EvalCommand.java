@@ -1,0 +1,135 @@
+package dev.sieve.cli;
+
+import dev.sieve.eval.AccuracyPlot;
+import dev.sieve.eval.ConfigResult;
+import dev.sieve.eval.EvalQuestion;
+import dev.sieve.eval.EvalReport;
+import dev.sieve.llava.Llava;
+import dev.sieve.llava.image.PixelValues;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code sieve eval}: every pruning configuration over the same questions, as the papers' tables do
+ * it — accuracy (95% Wilson interval), visual tokens kept, FLOPs and prefill time relative to the
+ * unpruned pass measured in the same run. Configurations run interleaved per question, so drifts in
+ * machine speed affect all of them alike.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Accuracy of pruning configurations on a JSONL of {image, question, answer}.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "llava-hf checkpoint directory")
+    Path model;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl", description = "one {\"image\", \"question\", \"answer\"[, \"kind\"]} per line; image paths relative to the file")
+    Path data;
+
+    @Option(names = "--limit", paramLabel = "N", description = "first N questions only (default: all)")
+    int limit;
+
+    @Option(names = "--prune", paramLabel = "SPEC", description = "a configuration to evaluate (repeatable); the unpruned pass is always included. Accepted: "
+            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    List<String> prune = new ArrayList<>();
+
+    @Option(names = "--out", paramLabel = "DIR", description = "write results.csv, results.md and accuracy.png here")
+    Path out;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "answer length limit (default: ${DEFAULT-VALUE})")
+    int maxNewTokens = 8;
+
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--pad-to-square", description = "pad images to a square with the mean colour first (LLaVA-1.5's image_aspect_ratio=pad)")
+    boolean padToSquare;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (limit < 0 || maxNewTokens < 1 || (threads != null && threads < 1)) {
+            throw new UserInputException("--limit must be >= 0, --max-new-tokens and --threads >= 1");
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<String> specs = new ArrayList<>(List.of("none"));
+        prune.stream().filter(s -> !s.equals("none") && !specs.contains(s)).forEach(specs::add);
+        List<PruneOption> options = specs.stream().map(PruneOption::new).toList();
+        List<EvalQuestion> questions;
+        try {
+            questions = EvalQuestion.read(data, limit);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new UserInputException(e.getMessage());
+        }
+        for (EvalQuestion q : questions) {
+            if (!Files.isRegularFile(q.image())) {
+                throw new UserInputException(data + ": image " + q.image() + " does not exist");
+            }
+        }
+        if (out != null) {
+            try {
+                Files.createDirectories(out);
+            } catch (IOException e) {
+                throw new UserInputException("--out " + out + ": cannot create: " + e.getMessage());
+            }
+        }
+        try (Answerer answerer = Answerer.open(model, padToSquare);
+             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+            List<Llava.Pruning> plans = options.stream().map(p -> p.resolve(answerer.config())).toList();
+            List<ConfigResult> results = specs.stream().map(ConfigResult::new).toList();
+            Ops ops = new Ops(ctx);
+            Map<Path, PixelValues> pixels = new HashMap<>();
+            ProgressBar bar = new ProgressBar(err, "eval", (long) questions.size() * specs.size());
+            long done = 0;
+            for (EvalQuestion q : questions) {
+                PixelValues px = pixels.computeIfAbsent(q.image(), answerer::pixels);
+                if (pixels.size() > 256) {
+                    pixels.clear();  // bounded cache: consecutive questions usually share images
+                }
+                for (int c = 0; c < specs.size(); c++) {
+                    Answerer.Answer a = answerer.ask(px, q.question(), plans.get(c), ops, maxNewTokens);
+                    results.get(c).add(q.matches(a.text()), q.kind(), a.visualTokens(), a.flops().llm(),
+                            a.flops().llm() + a.flops().vision() + a.flops().projector(),
+                            a.generation().imageNanos() + a.generation().prefillNanos());
+                    bar.update(++done);
+                }
+            }
+            bar.finish();
+            EvalReport report = new EvalReport(results, results.get(0));
+            o.printf("%s on %s: %d questions%n", model, data, questions.size());
+            o.print(report.text());
+            if (out != null) {
+                write(out.resolve("results.csv"), report.csv());
+                write(out.resolve("results.md"), report.markdown());
+                AccuracyPlot.write(results, results.get(0), model.getFileName() + ": accuracy vs visual tokens kept ("
+                        + questions.size() + " questions)", out.resolve("accuracy.png"));
+                o.println("wrote " + out.resolve("results.csv") + ", " + out.resolve("results.md") + ", " + out.resolve("accuracy.png"));
+            }
+        } catch (IOException e) {
+            throw new UserInputException("--out " + out + ": " + e.getMessage());
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static void write(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.sieve.cli;
+
+import static dev.sieve.cli.InspectCommandTest.sieve;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sieve dataset shapes}, {@code sieve demo}, {@code sieve eval} and {@code sieve prune-viz} on
+ * the bundled demo model (models/shapes-llava): runs in every clone.
+ */
+class ShapesCommandsTest {
+    static final Path MODEL = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
+            .resolve("models/shapes-llava");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void demoAnswersTheBundledQuestionsWithAndWithoutPruningAndDrawsThePatches() throws Exception {
+        InspectCommandTest.Result r = sieve("demo", "--model", MODEL.toString(), "--out", dir.toString(), "--threads", "2");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("vispruner:keep=16").contains("fastv:k=2,keep=16").contains(" 16/144 tokens")
+                .contains("144/144 tokens").contains("expected: ");
+        try (var pictures = Files.list(dir)) {
+            assertThat(pictures.filter(p -> p.toString().endsWith("-kept-patches.png")).count()).isGreaterThanOrEqualTo(4);
+        }
+        // The unpruned model answers the bundled questions (chosen to show it): most of them right.
+        String summary = r.out().lines().filter(l -> l.startsWith("none ")).findFirst().orElseThrow();
+        int right = Integer.parseInt(summary.replaceAll("^none\\s+(\\d+)/.*", "$1"));
+        int total = Integer.parseInt(summary.replaceAll("^none\\s+\\d+/(\\d+) right.*", "$1"));
+        assertThat(right).isGreaterThanOrEqualTo(total - 1);
+    }
+
+    @Test
+    void evalWritesTheTableCsvMarkdownAndPlot() throws Exception {
+        Path data = dir.resolve("data");
+        assertThat(sieve("dataset", "shapes", "--out", data.toString(), "--count", "6", "--seed", "77").code()).isZero();
+        Path out = dir.resolve("results");
+        InspectCommandTest.Result r = sieve("eval", "--model", MODEL.toString(), "--data", data.resolve("data.jsonl").toString(),
+                "--limit", "8", "--prune", "vispruner:keep=32", "--prune", "fastv:k=2,keep=0.25", "--out", out.toString(), "--threads", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("8 questions").contains("vispruner:keep=32").contains("fastv:k=2,keep=0.25");
+        assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(4);
+        assertThat(Files.readString(out.resolve("results.md"))).contains("| none | none | 144.0 |");
+        assertThat(javax.imageio.ImageIO.read(out.resolve("accuracy.png").toFile())).isNotNull();
+    }
+
+    @Test
+    void evalRefusesAMissingImageAndABadSpecInOneLine() throws Exception {
+        Path jsonl = dir.resolve("q.jsonl");
+        Files.writeString(jsonl, "{\"image\": \"missing.png\", \"question\": \"Q\", \"answer\": \"a\"}\n");
+        InspectCommandTest.Result r = sieve("eval", "--model", MODEL.toString(), "--data", jsonl.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("sieve eval: ").contains("missing.png does not exist").hasLineCount(1);
+        r = sieve("eval", "--model", MODEL.toString(), "--data", jsonl.toString(), "--prune", "fastv:k=99,keep=8");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).hasLineCount(1);
+    }
+
+    @Test
+    void pruneVizDrawsOnePanelPerStage() throws Exception {
+        Path png = dir.resolve("viz.png");
+        Path image = Files.list(MODEL.resolve("samples")).filter(p -> p.toString().endsWith(".png")).sorted().findFirst().orElseThrow();
+        InspectCommandTest.Result r = sieve("prune-viz", "--model", MODEL.toString(), "--image", image.toString(),
+                "--prompt", "What color is the circle?", "--prune", "vispruner:keep=32+fastv:k=2,keep=8", "--out", png.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("visual tokens 144 -> 8");
+        var picture = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(picture.getWidth()).isEqualTo(3 * 288 + 4 * 12);  // input + two stages
+    }
+}
