@@ -28,6 +28,11 @@ final class ProgressBar {
         this.terminal = terminal;
     }
 
+    /** A bar that draws only when stdin/stdout are a terminal; null otherwise (short runs in logs need none). */
+    static ProgressBar onTerminal(PrintWriter err, String label, long total) {
+        return System.console() != null && System.console().isTerminal() ? new ProgressBar(err, label, total, true) : null;
+    }
+
     void update(long done) {
         long now = System.nanoTime();
         int tenth = (int) (10 * done / total);

@@ -1,5 +1,6 @@
 package dev.sieve.cli;
 
+import dev.sieve.llava.LayerProgress;
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.PrefillFlops;
 import dev.sieve.llava.Sampler;
@@ -98,11 +99,21 @@ final class RunCommand implements Callable<Integer> {
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             err.printf("%.0f ms%n", (System.nanoTime() - loadStart) / 1e6);
             err.flush();
+            // Vision tower and prefill layers on a terminal: the first prefill of a large model also pages its weights in.
+            ProgressBar bar = ProgressBar.onTerminal(err, "image + prefill",
+                    llava.config().visionLayersToRun() + llava.config().text().layers());
+            if (bar != null) {
+                int visionLayers = llava.config().visionLayersToRun();
+                llava.onProgress((phase, done, total) -> bar.update(phase == LayerProgress.Phase.VISION ? done : visionLayers + done));
+            }
             int[] produced = new int[maxNewTokens];
             int[] count = {0};
             String[] shown = {""};
             Llava.Generation g = llava.generate(pixels.chw(), ids, maxNewTokens, new Sampler(temperature, topP, seed),
                     new int[] {tokenizer.eosId()}, (step, token) -> {
+                        if (step == 0 && bar != null) {
+                            bar.finish();
+                        }
                         // Stream: print what the new token adds to the decoded answer.
                         produced[count[0]++] = token;
                         String text = tokenizer.decode(Arrays.stream(produced, 0, count[0]).filter(t -> t != tokenizer.eosId()).toArray());

@@ -50,6 +50,9 @@ final class ClipVisionTower {
         }
     }
 
+    /** Told after each layer; set by {@link Llava#onProgress}. */
+    volatile LayerProgress progress = LayerProgress.NONE;
+
     /**
      * Hidden states [1 + P, hidden] after the feature layer. When {@code clsProbe} is given, it
      * receives the feature layer's [CLS] attention row (mean over heads, 1 + P keys).
@@ -100,6 +103,7 @@ final class ClipVisionTower {
             ops.quickGelu(seg(mlp), seg(mlp), s * cfg.intermediateSize());
             ops.matmul(seg(mlp), s, cfg.intermediateSize(), cfg.intermediateSize(), l.fc2(), l.fc2b(), seg(delta), h);
             ops.add(seg(x), seg(delta), seg(x), s * h);
+            progress.layerDone(LayerProgress.Phase.VISION, i + 1, layers.length);
         }
         return x;
     }

@@ -65,6 +65,9 @@ final class LlamaDecoder {
         }
     }
 
+    /** Told after each layer of a multi-row (prefill) pass; set by {@link Llava#onProgress}. */
+    volatile LayerProgress progress = LayerProgress.NONE;
+
     /**
      * Runs {@code n} rows of {@code x} (in place) at {@code positions} through every layer,
      * appending their keys and values to {@code cache}; the rows attend to everything cached
@@ -116,6 +119,9 @@ final class LlamaDecoder {
             ops.swiglu(seg(gate), seg(up), seg(gate), n * inter);
             ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
             ops.add(seg(x), seg(delta), seg(x), n * h);
+            if (n > 1) {
+                progress.layerDone(LayerProgress.Phase.PREFILL, i + 1, layers.length);
+            }
         }
     }
 

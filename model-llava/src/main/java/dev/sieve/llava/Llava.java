@@ -44,6 +44,15 @@ public final class Llava implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports each vision-tower layer and each prefill decoder layer as it finishes (for progress bars
+     * on large models, whose first prefill also pages the weights in). {@link LayerProgress#NONE} to stop.
+     */
+    public void onProgress(LayerProgress listener) {
+        vision.progress = listener;
+        decoder.progress = listener;
+    }
+
     public LlavaConfig config() {
         return config;
     }
