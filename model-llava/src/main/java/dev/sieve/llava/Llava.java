@@ -350,16 +350,28 @@ public final class Llava implements AutoCloseable {
             throw new ModelException(method + ": keep is more than the " + merged.imageRows() + " image tokens");
         }
         int[] queries = method.queryRows(s, merged.imageStart(), merged.imageRows());
-        AttentionProbe probe = AttentionProbe.of(queries, s);
-        decoder.forward(x, s, positions, cache, ops, 0, method.layer(), probe);
         float[] scores = new float[merged.imageRows()];
-        for (int q = 0; q < queries.length; q++) {
+        double weightSum = java.util.Arrays.stream(method.scoreWeights()).sum();
+        int from = 0;
+        // Run the layers in segments ending at each scoring layer, so every probe is taken in the same pass.
+        for (int l = 0; l < method.scoreLayers().length; l++) {
+            int layer = method.scoreLayers()[l];
+            AttentionProbe probe = AttentionProbe.of(queries, s);
+            decoder.forward(x, s, positions, cache, ops, from, layer + 1, probe);
+            from = layer + 1;
+            float[] layerScores = new float[scores.length];
+            for (int q = 0; q < queries.length; q++) {
+                for (int j = 0; j < scores.length; j++) {
+                    layerScores[j] += probe.mean()[q * s + merged.imageStart() + j];
+                }
+            }
+            float w = (float) (method.scoreWeights()[l] / weightSum);
             for (int j = 0; j < scores.length; j++) {
-                scores[j] += probe.mean()[q * s + merged.imageStart() + j];
+                scores[j] += w * (layerScores[j] / queries.length);
             }
         }
-        for (int j = 0; j < scores.length; j++) {
-            scores[j] /= queries.length;
+        if (from < method.layer()) {
+            decoder.forward(x, s, positions, cache, ops, from, method.layer(), null);
         }
         int[] kept = method.select(scores);
         return new Pruned(kept, rowsKeeping(s, merged.imageStart(), merged.imageRows(), kept), scores);

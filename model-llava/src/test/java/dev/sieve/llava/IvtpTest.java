@@ -47,4 +47,30 @@ class IvtpTest {
             assertThat(i2.newTokens()).containsExactly(f2.newTokens());
         }
     }
+
+    @Test
+    void multiLayerFusionIsTheWeightedMeanOfEachLayersRanking() {
+        try (Llava llava = Llava.load(EXAMPLE); ExecutionContext ctx = ExecutionContext.create(2);
+             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            float[] pixels = golden.tensor("pixel_values").toFloatArray();
+            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            Ops ops = new Ops(ctx);
+            float[] layer0 = run(llava, pixels, ids, new Ivtp(1, 6), ops).pruned().scores();
+            float[] layer1 = run(llava, pixels, ids, new Ivtp(2, 6), ops).pruned().scores();
+            Llava.Generation fused = run(llava, pixels, ids, new Ivtp(3, 6, new int[] {0, 1}, new double[] {1, 3}), ops);
+            for (int j = 0; j < layer0.length; j++) {
+                assertThat(fused.pruned().scores()[j]).isCloseTo(0.25f * layer0[j] + 0.75f * layer1[j], org.assertj.core.data.Offset.offset(1e-6f));
+            }
+            // Zero weight on layer 0: the ranking of layer 1 alone, whatever K is.
+            Llava.Generation only1 = run(llava, pixels, ids, new Ivtp(3, 6, new int[] {0, 1}, new double[] {0, 1}), ops);
+            assertThat(only1.pruned().keptImageIndices()).containsExactly(run(llava, pixels, ids, new Ivtp(2, 6), ops).pruned().keptImageIndices());
+            // One score layer at K-1 is the paper's default rule, bit for bit.
+            Llava.Generation single = run(llava, pixels, ids, new Ivtp(3, 6, new int[] {2}, new double[] {5}), ops);
+            assertThat(single.promptLogits()).containsExactly(run(llava, pixels, ids, new Ivtp(3, 6), ops).promptLogits());
+        }
+    }
+
+    private static Llava.Generation run(Llava llava, float[] pixels, int[] ids, Ivtp method, Ops ops) {
+        return llava.generate(pixels, ids, 2, Sampler.greedy(), new int[0], (s, t) -> { }, new Llava.Pruning(null, method), ops);
+    }
 }

@@ -10,14 +10,60 @@ package dev.sieve.pruning;
  * <p>Choices where the paper is silent (documented so results can be compared): the instruction
  * tokens are every prompt row after the image (the question and the template's
  * {@code ASSISTANT:}); with no text after the image the last prompt token is used alone, which
- * makes IVTP coincide with FastV. The paper's pruning inside the vision tower, multi-layer fusion
- * and two-stage schedule are not implemented.
+ * makes IVTP coincide with FastV.
+ *
+ * <p>Multi-layer fusion: with {@code scoreLayers} l1 < l2 < ... < K the importance is the weighted
+ * mean of each layer's importance (weights {@code scoreWeights}, equal by default); the layers run in
+ * segments with a probe at the end of each, so no layer is computed twice. The paper's pruning inside
+ * the vision tower and its progressive two-stage schedule are not implemented.
  */
-public record Ivtp(int layer, int keep) implements LayerMethod {
+public record Ivtp(int layer, int keep, int[] scoreLayers, double[] scoreWeights) implements LayerMethod {
     public Ivtp {
         if (layer < 1 || keep < 0) {
             throw new IllegalArgumentException("IVTP needs k >= 1 and keep >= 0, got k=" + layer + " keep=" + keep);
         }
+        if (scoreLayers.length == 0 || scoreLayers.length != scoreWeights.length) {
+            throw new IllegalArgumentException("IVTP needs one weight per score layer, got " + scoreLayers.length + " layers and "
+                    + scoreWeights.length + " weights");
+        }
+        double sum = 0;
+        for (int i = 0; i < scoreLayers.length; i++) {
+            if (scoreLayers[i] < 0 || scoreLayers[i] >= layer || (i > 0 && scoreLayers[i] <= scoreLayers[i - 1])) {
+                throw new IllegalArgumentException("IVTP score layers must be ascending and between 0 and k-1=" + (layer - 1)
+                        + ", got " + java.util.Arrays.toString(scoreLayers));
+            }
+            if (!(scoreWeights[i] >= 0)) {
+                throw new IllegalArgumentException("IVTP weights must be >= 0, got " + scoreWeights[i]);
+            }
+            sum += scoreWeights[i];
+        }
+        if (!(sum > 0)) {
+            throw new IllegalArgumentException("IVTP weights must not all be 0");
+        }
+        scoreLayers = scoreLayers.clone();
+        scoreWeights = scoreWeights.clone();
+    }
+
+    /** The paper's single-layer rule: the attention of layer K-1. */
+    public Ivtp(int layer, int keep) {
+        this(layer, keep, new int[] {layer - 1}, new double[] {1});
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Ivtp other && layer == other.layer && keep == other.keep
+                && java.util.Arrays.equals(scoreLayers, other.scoreLayers) && java.util.Arrays.equals(scoreWeights, other.scoreWeights);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(layer, keep, java.util.Arrays.hashCode(scoreLayers), java.util.Arrays.hashCode(scoreWeights));
+    }
+
+    @Override
+    public String toString() {
+        return "IVTP(k=" + layer + ", keep=" + keep + ", layers=" + java.util.Arrays.toString(scoreLayers) + ", weights="
+                + java.util.Arrays.toString(scoreWeights) + ")";
     }
 
     @Override

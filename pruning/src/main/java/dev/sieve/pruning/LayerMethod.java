@@ -19,6 +19,16 @@ public sealed interface LayerMethod permits FastV, Ivtp {
      */
     int[] queryRows(int length, int imageStart, int imageRows);
 
+    /** The layers whose attention ranks the tokens, ascending, all below {@link #layer()}; by default just K-1. */
+    default int[] scoreLayers() {
+        return new int[] {layer() - 1};
+    }
+
+    /** The weight of each of {@link #scoreLayers()} in the fused score (the weighted mean). */
+    default double[] scoreWeights() {
+        return new double[] {1};
+    }
+
     /** Kept image-token indices (sorted) from the ranking scores. */
     default int[] select(float[] scores) {
         return TopK.largestSorted(scores, keep());

@@ -11,7 +11,7 @@ import java.util.Map;
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
             + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " ivtp:k=K,keep=N|RATIO; SparseVLM is not implemented yet";
+            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; SparseVLM is not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
     public static java.util.List<PruneSpec> parseAll(String spec) {
@@ -117,7 +117,8 @@ public record PruneSpec(String method, Map<String, String> options) {
         }
         switch (method) {
             case "none" -> requireKeys(spec, options);
-            case "fastv", "ivtp" -> requireKeys(spec, options, "k", "keep");
+            case "fastv" -> requireKeys(spec, options, "k", "keep");
+            case "ivtp" -> requireKeys(spec, options, java.util.List.of("layers", "weights"), "k", "keep");
             case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
@@ -141,7 +142,35 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     /** FastV or IVTP (whichever this spec names), checked against the image tokens and the decoder's layers. */
     public LayerMethod layerMethod(int imageTokens, int layers) {
-        return method.equals("ivtp") ? new Ivtp(layerK(layers), budget(imageTokens)) : fastV(imageTokens, layers);
+        return method.equals("ivtp") ? ivtp(imageTokens, layers) : fastV(imageTokens, layers);
+    }
+
+    /** IVTP with optional fusion: {@code layers=5/6/7} (below k) and {@code weights=0.2/0.3/0.5} (equal by default). */
+    private Ivtp ivtp(int imageTokens, int layers) {
+        int k = layerK(layers);
+        if (!options.containsKey("layers")) {
+            if (options.containsKey("weights")) {
+                throw new IllegalArgumentException("ivtp weights= needs layers= (one weight per layer)");
+            }
+            return new Ivtp(k, budget(imageTokens));
+        }
+        String[] layerList = options.get("layers").split("/");
+        int[] scoreLayers = new int[layerList.length];
+        double[] weights = new double[layerList.length];
+        String[] weightList = options.containsKey("weights") ? options.get("weights").split("/") : null;
+        if (weightList != null && weightList.length != layerList.length) {
+            throw new IllegalArgumentException("ivtp needs one weight per layer: layers=" + options.get("layers") + ", weights="
+                    + options.get("weights"));
+        }
+        try {
+            for (int i = 0; i < layerList.length; i++) {
+                scoreLayers[i] = Integer.parseInt(layerList[i].strip());
+                weights[i] = weightList == null ? 1 : Double.parseDouble(weightList[i].strip());
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ivtp layers= must be integers and weights= numbers, separated by '/'");
+        }
+        return new Ivtp(k, budget(imageTokens), scoreLayers, weights);
     }
 
     private int layerK(int layers) {

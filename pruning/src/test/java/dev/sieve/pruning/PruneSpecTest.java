@@ -28,6 +28,16 @@ class PruneSpecTest {
     @Test
     void refusesWhatItCannotDoWithTheAcceptedList() {
         assertThat(PruneSpec.parse("ivtp:k=8,keep=0.25").layerMethod(576, 32)).isEqualTo(new Ivtp(8, 144));
+        assertThat(PruneSpec.parse("ivtp:k=8,keep=64,layers=5/7,weights=0.25/0.75").layerMethod(576, 32))
+                .isEqualTo(new Ivtp(8, 64, new int[] {5, 7}, new double[] {0.25, 0.75}));
+        assertThat(PruneSpec.parse("ivtp:k=8,keep=64,layers=6/7").layerMethod(576, 32))
+                .isEqualTo(new Ivtp(8, 64, new int[] {6, 7}, new double[] {1, 1}));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,layers=6/8").layerMethod(576, 32))
+                .hasMessageContaining("ascending and between 0 and k-1=7");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,layers=6/7,weights=1").layerMethod(576, 32))
+                .hasMessageContaining("one weight per layer");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,weights=1").layerMethod(576, 32))
+                .hasMessageContaining("needs layers=");
         assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:keep=64")).hasMessageContaining("unknown method 'sparsevlm'")
                 .hasMessageContaining(PruneSpec.ACCEPTED);
         assertThatThrownBy(() -> PruneSpec.parseAll("fastv:k=2,keep=4+vispruner:keep=8")).hasMessageContaining("followed by fastv");
