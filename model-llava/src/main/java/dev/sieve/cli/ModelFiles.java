@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sieve.llava.tokenizer.SentencePieceProcessor;
 import dev.sieve.llava.tokenizer.Tokenizer;
+import dev.sieve.llava.tokenizer.TokenizerJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,8 @@ final class ModelFiles {
     private ModelFiles() {}
 
     /**
-     * A {@code tokenizer.model} file as it is, or a model directory's {@code tokenizer.model} with the
+     * A {@code tokenizer.model} or {@code tokenizer.json} file as it is, or a model directory's tokenizer
+     * ({@code tokenizer.model}, else {@code tokenizer.json}) with the
      * tokens llava-hf adds past the SentencePiece vocabulary: {@code <image>} at config.json's
      * image_token_index and {@code <pad>} at its pad_token_id.
      */
@@ -32,31 +34,40 @@ final class ModelFiles {
             if (!Files.isRegularFile(fileOrDir)) {
                 throw new UserInputException(fileOrDir + ": no such tokenizer file or model directory");
             }
-            return Tokenizer.load(fileOrDir);
+            return fileOrDir.toString().endsWith(".json") ? TokenizerJson.load(fileOrDir, Map.of()) : Tokenizer.load(fileOrDir);
         }
         Path model = fileOrDir.resolve("tokenizer.model");
+        Path json = fileOrDir.resolve("tokenizer.json");
         if (!Files.isRegularFile(model)) {
-            throw new UserInputException(fileOrDir + ": no tokenizer.model (SentencePiece) in the model directory"
-                    + (Files.exists(fileOrDir.resolve("tokenizer.json")) ? "; tokenizer.json alone is not supported yet" : ""));
+            if (Files.isRegularFile(json)) {
+                // Added tokens of tokenizer.json win; config.json's <image>/<pad> ids fill in what it lacks.
+                return TokenizerJson.load(json, configAddedTokens(fileOrDir, 0));
+            }
+            throw new UserInputException(fileOrDir + ": no tokenizer.model (SentencePiece) or tokenizer.json in the model directory");
         }
         SentencePieceProcessor sp = SentencePieceProcessor.load(model);
+        return new Tokenizer(sp, configAddedTokens(fileOrDir, sp.vocabSize()));
+    }
+
+    /** {@code <image>} at config.json's image_token_index and {@code <pad>} at its pad_token_id, where they lie past {@code vocabSize}. */
+    private static Map<String, Integer> configAddedTokens(Path fileOrDir, int vocabSize) {
         Map<String, Integer> added = new LinkedHashMap<>();
         Path config = fileOrDir.resolve("config.json");
         if (Files.isRegularFile(config)) {
             try {
                 JsonNode root = new ObjectMapper().readTree(config.toFile());
                 int image = root.path("image_token_index").asInt(32000);
-                if (image >= sp.vocabSize()) {
+                if (image >= vocabSize) {
                     added.put("<image>", image);
                 }
                 int pad = root.path("pad_token_id").asInt(-1);
-                if (pad >= sp.vocabSize() && pad != image) {
+                if (pad >= vocabSize && pad != image) {
                     added.put("<pad>", pad);
                 }
             } catch (IOException e) {
                 throw new UserInputException(config + ": cannot read: " + e.getMessage());
             }
         }
-        return new Tokenizer(sp, added);
+        return added;
     }
 }
