@@ -36,7 +36,17 @@ final class PruneOption {
         VisionZip visionZip = null;
         int imageTokens = config.vision().patches() + (config.keepClsFeature() ? 1 : 0);
         int layers = config.text().layers();
+        Llava.PositionRule positions = Llava.PositionRule.METHOD;
         try {
+            for (PruneSpec stage : stages) {
+                if (stage.positions() != null) {
+                    Llava.PositionRule rule = stage.positions().equals("original") ? Llava.PositionRule.ORIGINAL : Llava.PositionRule.REINDEX;
+                    if (positions != Llava.PositionRule.METHOD && positions != rule) {
+                        throw new IllegalArgumentException("the stages ask for different positions= rules; give one");
+                    }
+                    positions = rule;
+                }
+            }
             for (PruneSpec stage : stages) {
                 if (stage.method().equals("visionzip")) {
                     visionZip = stage.visionZip(imageTokens);
@@ -56,7 +66,11 @@ final class PruneOption {
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--prune " + spec + ": " + e.getMessage());
         }
-        return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip);
+        try {
+            return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip, positions);
+        } catch (dev.sieve.llava.ModelException e) {
+            throw new UserInputException("--prune " + spec + ": " + e.getMessage());
+        }
     }
 
     /** Visual tokens the language model ends with after the pruning of {@code g} (for summaries). */

@@ -164,11 +164,12 @@ public final class Llava implements AutoCloseable {
 
     /**
      * Result of {@link #generate}: logits of every prompt position, the new tokens, each step's
-     * logits, and wall time per phase (image = vision tower + projector; prefill; decode).
+     * logits, and wall time per phase (image = vision tower + projector; prefill; decode);
+     * {@code lastLayerPositions} are the position ids the last decoder layer gave the prompt rows.
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
                              long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages,
-                             VisionZip.Result zip) {
+                             VisionZip.Result zip, int[] lastLayerPositions) {
 
         /** One pruning stage's outcome: the image tokens still present after it, as sorted indices among the original ones. */
         public record Stage(String name, int[] kept) {}
@@ -207,7 +208,7 @@ public final class Llava implements AutoCloseable {
      * The pruning to apply (null parts are off): a vision-side method or VisionZip, then one LLM-side
      * method — a single cut at a layer (FastV, IVTP) or PyramidDrop's stages.
      */
-    public record Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip) {
+    public record Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip, PositionRule positions) {
         public static final Pruning NONE = new Pruning(null, null, null, null);
 
         public Pruning(VisionMethod vision, LayerMethod layerMethod) {
@@ -218,7 +219,15 @@ public final class Llava implements AutoCloseable {
             this(vision, layerMethod, pyramidDrop, null);
         }
 
+        public Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip) {
+            this(vision, layerMethod, pyramidDrop, visionZip, PositionRule.METHOD);
+        }
+
         public Pruning {
+            if (positions == PositionRule.ORIGINAL && (pyramidDrop != null || visionZip != null)) {
+                throw new ModelException("positions=original is not supported with " + (pyramidDrop != null ? "PyramidDrop, which re-indexes"
+                        + " after each drop as its reference does" : "VisionZip, whose contextual tokens are merges with no original position"));
+            }
             if (layerMethod != null && pyramidDrop != null) {
                 throw new ModelException(layerMethod + " and PyramidDrop both prune inside the LLM; choose one");
             }
@@ -227,6 +236,12 @@ public final class Llava implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Position ids after pruning: each method's own rule (FastV and IVTP keep the original ids;
+     * vision-side methods, VisionZip and PyramidDrop re-index), or an override for every stage.
+     */
+    public enum PositionRule { METHOD, ORIGINAL, REINDEX }
 
     /** What PyramidDrop did at each stage: the candidates (patch indices, raster order), their scores, the kept ones. */
     public record DropStage(int[] candidates, float[] scores, int[] kept) {}
@@ -289,26 +304,36 @@ public final class Llava implements AutoCloseable {
         int vocab = t.vocabSize();
         try (KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + maxNewTokens)) {
             float[] x = merged.embeddings();
-            int[] positions = new int[s];
-            for (int i = 0; i < s; i++) {
-                positions[i] = i;
-            }
+            // Vision-side pruning re-indexes (rows 0..s-1) unless the original ids are asked for: then each kept
+            // image token keeps its raster position and the text after the image its unpruned offset.
+            boolean originalVisionIds = pruning.positions() == PositionRule.ORIGINAL && visionKept != null;
+            int[] positions = originalVisionIds ? unprunedPositions(merged, visionKept, config.vision().patches()) : continuingFrom(0, s);
+            int nextPosition = originalVisionIds ? positions[s - 1] + 1 : s;
+            boolean reindexAfterCut = fastv != null && pruning.positions() == PositionRule.REINDEX;
             Pruned pruned = null;
             java.util.List<DropStage> dropStages = null;
             int rows = s;
+            int[] lastPositions = positions;
             if (pruning.pyramidDrop() != null) {
                 dropStages = new java.util.ArrayList<>();
                 float[][] xHolder = {x};
                 rows = pyramidDrop(pruning.pyramidDrop(), merged, xHolder, cache, ops, dropStages);
                 x = xHolder[0];
+                lastPositions = continuingFrom(0, rows);
             } else if (fastv == null) {
                 decoder.forward(x, s, positions, cache, ops);
             } else {
                 pruned = pruneAtLayer(fastv, merged, x, positions, cache, ops);
                 x = compactRows(x, pruned.keptPositions(), t.hiddenSize());
                 rows = pruned.keptPositions().length;
-                decoder.forward(x, rows, pruned.keptPositions(), cache, ops, fastv.layer(), decoder.layers(), null);
+                int[] kept = pruned.keptPositions();
+                final int[] before = positions;
+                lastPositions = reindexAfterCut ? continuingFrom(0, rows) : Arrays.stream(kept).map(r -> before[r]).toArray();
+                decoder.forward(x, rows, reindexAfterCut ? null : lastPositions, cache, ops, fastv.layer(), decoder.layers(), null);
             }
+            // Decode positions: one shared numbering when the prompt kept original ids (FastV/IVTP by default, or
+            // positions=original); otherwise each layer continues after its own cached prompt.
+            boolean sharedDecodePositions = (fastv != null && !reindexAfterCut) || originalVisionIds;
             float[] promptLogits = decoder.logits(x, 0, rows, ops);
             long t2 = System.nanoTime();
             int[] tokens = new int[maxNewTokens];
@@ -327,11 +352,12 @@ public final class Llava implements AutoCloseable {
                 }
                 decoder.embed(new int[] {token}, row, 0);
                 // FastV keeps original positions in every layer; otherwise each layer continues after its own cached prompt.
-                decoder.forward(row, 1, fastv != null ? new int[] {s + produced - 1} : null, cache, ops, 0, decoder.layers(), null);
+                decoder.forward(row, 1, sharedDecodePositions ? new int[] {nextPosition + produced - 1} : null, cache, ops, 0,
+                        decoder.layers(), null);
                 last = decoder.logits(row, 0, 1, ops);
             }
             return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages, zip);
+                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages, zip, lastPositions);
         }
     }
 
@@ -375,6 +401,24 @@ public final class Llava implements AutoCloseable {
         }
         int[] kept = method.select(scores);
         return new Pruned(kept, rowsKeeping(s, merged.imageStart(), merged.imageRows(), kept), scores);
+    }
+
+    private static int[] continuingFrom(int start, int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = start + i;
+        }
+        return p;
+    }
+
+    /** Position ids of the merged rows in the unpruned prompt: kept image token k sits at imageStart + k, text after it past all P. */
+    private static int[] unprunedPositions(Merged merged, int[] visionKept, int patches) {
+        int[] p = new int[merged.length()];
+        int start = merged.imageStart();
+        for (int i = 0; i < merged.length(); i++) {
+            p[i] = i < start ? i : i < start + merged.imageRows() ? start + visionKept[i - start] : i - merged.imageRows() + patches;
+        }
+        return p;
     }
 
     /** Rows of a sequence that keeps its text and, of the image rows [imageStart, imageStart + imageRows), only {@code kept}. */

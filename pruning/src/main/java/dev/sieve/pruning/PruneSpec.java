@@ -11,7 +11,7 @@ import java.util.Map;
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
             + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; SparseVLM is not implemented yet";
+            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; any method also takes positions=original|reindex; SparseVLM is not implemented yet";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
     public static java.util.List<PruneSpec> parseAll(String spec) {
@@ -132,7 +132,20 @@ public record PruneSpec(String method, Map<String, String> options) {
             }
             default -> throw new IllegalArgumentException("prune spec '" + spec + "': unknown method '" + method + "'; accepted: " + ACCEPTED);
         }
+        String positions = options.get("positions");
+        if (positions != null && !positions.equals("original") && !positions.equals("reindex")) {
+            throw new IllegalArgumentException("prune spec '" + spec + "': positions=" + positions + " must be original or reindex");
+        }
         return new PruneSpec(method, Map.copyOf(options));
+    }
+
+    /**
+     * The position-id override of this stage, or null for the method's own rule (FastV and IVTP keep
+     * original ids; vision-side methods and PyramidDrop re-index): "original" keeps every kept token's
+     * position in the unpruned prompt (gaps where tokens went), "reindex" numbers the rows 0, 1, ...
+     */
+    public String positions() {
+        return options.get("positions");
     }
 
     /** FastV for a prompt with {@code imageTokens} image tokens and a decoder of {@code layers} layers, checked against both. */
@@ -215,7 +228,9 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     private static void requireKeys(String spec, Map<String, String> options, java.util.List<String> optional, String... keys) {
         for (String key : options.keySet()) {
-            if (!java.util.List.of(keys).contains(key) && !optional.contains(key)) {
+            // positions= overrides the position-id rule after any pruning stage (see positions()).
+            boolean positions = key.equals("positions") && keys.length > 0;
+            if (!java.util.List.of(keys).contains(key) && !optional.contains(key) && !positions) {
                 throw new IllegalArgumentException("prune spec '" + spec + "': unknown key '" + key + "'; accepted: " + ACCEPTED);
             }
         }

@@ -28,6 +28,13 @@ class PruneSpecTest {
     @Test
     void refusesWhatItCannotDoWithTheAcceptedList() {
         assertThat(PruneSpec.parse("ivtp:k=8,keep=0.25").layerMethod(576, 32)).isEqualTo(new Ivtp(8, 144));
+        assertThat(PruneSpec.parse("fastv:k=2,keep=64,positions=reindex").positions()).isEqualTo("reindex");
+        assertThat(PruneSpec.parse("vispruner:keep=64,positions=original").positions()).isEqualTo("original");
+        assertThat(PruneSpec.parse("fastv:k=2,keep=64").positions()).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("fastv:k=2,keep=64,positions=shifted"))
+                .hasMessageContaining("positions=shifted must be original or reindex");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("none:positions=original"))
+                .hasMessageContaining("unknown key 'positions'");
         assertThat(PruneSpec.parse("ivtp:k=8,keep=64,layers=5/7,weights=0.25/0.75").layerMethod(576, 32))
                 .isEqualTo(new Ivtp(8, 64, new int[] {5, 7}, new double[] {0.25, 0.75}));
         assertThat(PruneSpec.parse("ivtp:k=8,keep=64,layers=6/7").layerMethod(576, 32))

@@ -1,0 +1,86 @@
+package dev.sieve.llava;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.PyramidDrop;
+import dev.sieve.pruning.UniformBaseline;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The positions= override: which position ids the kept rows get, and that they reach RoPE. */
+class PositionRuleTest {
+    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
+            .resolve("examples/tiny-llava");
+    private static final ExecutionContext CTX = ExecutionContext.create(2);
+    private static Llava llava;
+    private static float[] pixels;
+    private static int[] ids;  // image placeholder at index 3 of 10; 16 image tokens -> 25 rows
+
+    @BeforeAll
+    static void load() {
+        llava = Llava.load(EXAMPLE);
+        try (SafetensorsCheckpoint g = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            pixels = g.tensor("pixel_values").toFloatArray();
+            ids = Arrays.stream(g.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        llava.close();
+        CTX.close();
+    }
+
+    private static Llava.Generation run(Llava.Pruning pruning) {
+        return llava.generate(pixels, ids, 3, Sampler.greedy(), new int[0], (s, t) -> { }, pruning, new Ops(CTX));
+    }
+
+    @Test
+    void fastVKeepsOriginalIdsUnlessToldToReindex() {
+        Llava.Generation kept = run(new Llava.Pruning(null, new FastV(2, 4)));
+        assertThat(kept.lastLayerPositions()).containsExactly(kept.pruned().keptPositions());
+        assertThat(kept.lastLayerPositions()[kept.lastLayerPositions().length - 1]).isEqualTo(24);
+        Llava.Generation reindexed = run(new Llava.Pruning(null, new FastV(2, 4), null, null, Llava.PositionRule.REINDEX));
+        assertThat(reindexed.pruned().keptImageIndices()).containsExactly(kept.pruned().keptImageIndices());
+        assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
+        assertThat(reindexed.promptLogits()).isNotEqualTo(kept.promptLogits());
+        // Nothing cut: re-indexing changes nothing.
+        Llava.Generation all = run(new Llava.Pruning(null, new FastV(2, 16), null, null, Llava.PositionRule.REINDEX));
+        assertThat(all.promptLogits()).containsExactly(run(new Llava.Pruning(null, new FastV(2, 16))).promptLogits());
+    }
+
+    @Test
+    void visionSidePruningReindexesUnlessToldToKeepOriginalIds() {
+        Llava.Generation reindexed = run(new Llava.Pruning(new UniformBaseline(4), null));
+        assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
+        Llava.Generation original = run(new Llava.Pruning(new UniformBaseline(4), null, null, null, Llava.PositionRule.ORIGINAL));
+        int[] kept = original.visionKept();
+        int[] expected = new int[13];
+        for (int i = 0; i < 13; i++) {
+            expected[i] = i < 3 ? i : i < 7 ? 3 + kept[i - 3] : i - 4 + 16;
+        }
+        assertThat(original.lastLayerPositions()).containsExactly(expected);
+        assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
+        assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
+        // Every token kept with original ids is the unpruned run.
+        Llava.Generation everything = run(new Llava.Pruning(new UniformBaseline(16), null, null, null, Llava.PositionRule.ORIGINAL));
+        Llava.Generation unpruned = run(Llava.Pruning.NONE);
+        assertThat(everything.promptLogits()).containsExactly(unpruned.promptLogits());
+        assertThat(everything.newTokens()).containsExactly(unpruned.newTokens());
+    }
+
+    @Test
+    void originalIdsAreRefusedWhereTheyDoNotExist() {
+        assertThatThrownBy(() -> new Llava.Pruning(null, null, new PyramidDrop(new int[] {1}, new double[] {0.5}), null,
+                Llava.PositionRule.ORIGINAL)).isInstanceOf(ModelException.class).hasMessageContaining("PyramidDrop");
+    }
+}
