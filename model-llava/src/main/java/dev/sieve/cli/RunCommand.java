@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,11 +32,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "llava-hf checkpoint directory (config.json, safetensors, tokenizer.model, preprocessor_config.json)")
     Path model;
 
-    @Option(names = "--image", required = true, paramLabel = "FILE", description = "PNG or JPEG")
-    Path image;
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "PNG or JPEG; repeat for a batch")
+    List<Path> images;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the question (or a full prompt containing <image>)")
-    String prompt;
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the question (or a full prompt containing <image>); repeat for a batch")
+    List<String> prompts;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "default: ${DEFAULT-VALUE}")
     int maxNewTokens = 64;
@@ -86,9 +87,17 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserInputException(processorConfig + ": " + e.getMessage());
         }
-        RgbImage rgb = ImageDecoder.decode(image);
+        int batch = Math.max(images.size(), prompts.size());
+        if ((images.size() != 1 && images.size() != batch) || (prompts.size() != 1 && prompts.size() != batch)) {
+            throw new UserInputException("give one --image per --prompt (or one of either for all): got " + images.size() + " images and "
+                    + prompts.size() + " prompts");
+        }
+        if (batch > 1) {
+            return runBatch(batch, tokenizer, processor, pruning, out, err);
+        }
+        RgbImage rgb = ImageDecoder.decode(images.get(0));
         PixelValues pixels = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
-        int[] ids = tokenizer.encode(llava15Prompt(prompt), true);
+        int[] ids = tokenizer.encode(llava15Prompt(prompts.get(0)), true);
 
         // Check the pruning request against the model's config before the (slow) weight loading.
         Llava.Pruning resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
@@ -135,6 +144,36 @@ final class RunCommand implements Callable<Integer> {
                     g.imageNanos() / 1e6, g.promptLength(), g.prefillNanos() / 1e6, g.promptLength() / (g.prefillNanos() / 1e9),
                     Math.max(0, newTokens - 1), g.decodeNanos() / 1e6, Math.max(0, newTokens - 1) / Math.max(1e-9, g.decodeNanos() / 1e9),
                     ctx.counters().snapshot().total().gflop());
+        }
+        return Main.EXIT_OK;
+    }
+
+    /** Several image/prompt pairs: prefilled one by one (each pruned on its own), decoded together; answers printed at the end. */
+    private int runBatch(int batch, Tokenizer tokenizer, ClipImageProcessor processor, PruneOption pruning, PrintWriter out, PrintWriter err) {
+        Llava.Pruning plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        java.util.List<Llava.Request> requests = new java.util.ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            RgbImage rgb = ImageDecoder.decode(images.get(images.size() == 1 ? 0 : b));
+            PixelValues px = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
+            int[] ids = tokenizer.encode(llava15Prompt(prompts.get(prompts.size() == 1 ? 0 : b)), true);
+            requests.add(new Llava.Request(px.chw(), ids, plan, new Sampler(temperature, topP, seed + b)));
+        }
+        try (Llava llava = Llava.load(model);
+             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+            java.util.List<Llava.Generation> results = llava.generateBatch(requests, maxNewTokens, new int[] {tokenizer.eosId()}, new Ops(ctx));
+            long prefill = 0;
+            int tokens = 0;
+            for (int b = 0; b < batch; b++) {
+                Llava.Generation g = results.get(b);
+                prefill += g.imageNanos() + g.prefillNanos();
+                tokens += Math.max(0, g.newTokens().length - 1);
+                String answer = tokenizer.decode(Arrays.stream(g.newTokens()).filter(t -> t != tokenizer.eosId()).toArray()).strip();
+                out.printf("[%d] %s | %s%n    %s%n", b + 1, images.get(images.size() == 1 ? 0 : b).getFileName(),
+                        prompts.get(prompts.size() == 1 ? 0 : b), answer);
+            }
+            double decodeSeconds = results.get(0).decodeNanos() / 1e9;
+            out.printf("-- batch of %d (%s): image + prefill %.0f ms in all | decode %d tokens together in %.0f ms (%.1f tok/s)%n", batch,
+                    pruning.spec(), prefill / 1e6, tokens, decodeSeconds * 1e3, tokens / Math.max(1e-9, decodeSeconds));
         }
         return Main.EXIT_OK;
     }

@@ -125,6 +125,54 @@ final class LlamaDecoder {
         }
     }
 
+    /**
+     * One decode step for a batch: row b of {@code x} is sample b's new token, cached in {@code caches[b]}
+     * at position {@code positions[b]} (or, when negative, right after what that layer has cached). The
+     * projections and the MLP run on all rows at once (one pass over the weights); attention runs per
+     * sample over its own cache.
+     */
+    void decodeStep(float[] x, KvCache[] caches, int[] positions, Ops ops) {
+        int n = caches.length;
+        int h = cfg.hiddenSize();
+        int d = cfg.headDim();
+        int qWidth = cfg.heads() * d;
+        int kvWidth = cfg.kvHeads() * d;
+        int inter = cfg.intermediateSize();
+        float[] normed = new float[n * h];
+        float[] q = new float[n * qWidth];
+        float[] k = new float[n * kvWidth];
+        float[] v = new float[n * kvWidth];
+        float[] attended = new float[n * qWidth];
+        float[] delta = new float[n * h];
+        float[] gate = new float[n * inter];
+        float[] up = new float[n * inter];
+        float scale = (float) (1 / Math.sqrt(d));
+        for (int i = 0; i < layers.length; i++) {
+            Layer l = layers[i];
+            ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
+            ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
+            ops.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth);
+            for (int b = 0; b < n; b++) {
+                int[] position = {positions[b] >= 0 ? positions[b] : caches[b].length(i)};
+                Rope.Table rope = Rope.Table.of(inverseFrequencies, position);
+                ops.rope(Buffers.rows(q, b, qWidth), 1, cfg.heads(), d, qWidth, rope, position, cfg.ropeTheta());
+                ops.rope(Buffers.rows(k, b, kvWidth), 1, cfg.kvHeads(), d, kvWidth, rope, position, cfg.ropeTheta());
+                caches[b].append(i, Buffers.rows(k, b, kvWidth), Buffers.rows(v, b, kvWidth), 1);
+                ops.attend(Buffers.rows(q, b, qWidth), qWidth, caches[b].keys(i), kvWidth, caches[b].values(i), kvWidth,
+                        Buffers.rows(attended, b, qWidth), qWidth, 1, caches[b].length(i), cfg.heads(), cfg.kvHeads(), d, scale, true, null);
+            }
+            ops.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), n * h);
+            ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
+            ops.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter);
+            ops.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter);
+            ops.swiglu(seg(gate), seg(up), seg(gate), n * inter);
+            ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
+            ops.add(seg(x), seg(delta), seg(x), n * h);
+        }
+    }
+
     /** Positions start, start+1, ... for n rows: a layer continuing after the rows it has cached. */
     private static int[] continuing(int start, int n) {
         int[] p = new int[n];

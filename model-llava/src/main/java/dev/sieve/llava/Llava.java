@@ -272,6 +272,126 @@ public final class Llava implements AutoCloseable {
      */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
                                Pruning pruning, Ops ops) {
+        Prefilled p = prefill(pixels, ids, maxNewTokens, pruning, ops);
+        try (KvCache cache = p.cache()) {
+            LlavaConfig.Text t = config.text();
+            int vocab = t.vocabSize();
+            long t2 = System.nanoTime();
+            int[] tokens = new int[maxNewTokens];
+            float[] stepLogits = new float[maxNewTokens * vocab];
+            float[] last = p.lastLogits();
+            float[] row = new float[t.hiddenSize()];
+            int produced = 0;
+            while (produced < maxNewTokens) {
+                System.arraycopy(last, 0, stepLogits, produced * vocab, vocab);
+                int token = sampler.next(last);
+                tokens[produced] = token;
+                listener.accept(produced, token);
+                produced++;
+                if (produced == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
+                    break;
+                }
+                decoder.embed(new int[] {token}, row, 0);
+                decoder.forward(row, 1, p.sharedDecodePositions() ? new int[] {p.nextPosition() + produced - 1} : null, cache, ops, 0,
+                        decoder.layers(), null);
+                last = decoder.logits(row, 0, 1, ops);
+            }
+            return p.generation(Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab), System.nanoTime() - t2);
+        }
+    }
+
+    /** One request of a batch: its image, prompt ids, pruning (each sample prunes its own tokens) and sampler. */
+    public record Request(float[] pixels, int[] ids, Pruning pruning, Sampler sampler) {}
+
+    /**
+     * Several requests at once: each is prefilled on its own (with its own pruning, so prompt lengths and
+     * KV caches differ), then all decode together — one pass over the weights per step for the whole
+     * batch, attention per sample over its own cache. Results equal {@link #generate} per request up to
+     * float summation order; a finished sample leaves the batch. Each result's decode time is the batch's.
+     */
+    public java.util.List<Generation> generateBatch(java.util.List<Request> requests, int maxNewTokens, int[] stopTokens, Ops ops) {
+        int n = requests.size();
+        Prefilled[] prefilled = new Prefilled[n];
+        try {
+            for (int b = 0; b < n; b++) {
+                Request r = requests.get(b);
+                prefilled[b] = prefill(r.pixels(), r.ids(), maxNewTokens, r.pruning(), ops);
+            }
+            LlavaConfig.Text t = config.text();
+            int vocab = t.vocabSize();
+            long t2 = System.nanoTime();
+            int[][] tokens = new int[n][maxNewTokens];
+            float[][] stepLogits = new float[n][maxNewTokens * vocab];
+            float[][] last = new float[n][];
+            int[] produced = new int[n];
+            for (int b = 0; b < n; b++) {
+                last[b] = prefilled[b].lastLogits();
+            }
+            boolean[] done = new boolean[n];
+            while (true) {
+                java.util.List<Integer> active = new java.util.ArrayList<>();
+                for (int b = 0; b < n; b++) {
+                    if (done[b]) {
+                        continue;
+                    }
+                    System.arraycopy(last[b], 0, stepLogits[b], produced[b] * vocab, vocab);
+                    int token = requests.get(b).sampler().next(last[b]);
+                    tokens[b][produced[b]++] = token;
+                    if (produced[b] == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
+                        done[b] = true;
+                    } else {
+                        active.add(b);
+                    }
+                }
+                if (active.isEmpty()) {
+                    break;
+                }
+                float[] rows = new float[active.size() * t.hiddenSize()];
+                KvCache[] caches = new KvCache[active.size()];
+                int[] positions = new int[active.size()];
+                for (int i = 0; i < active.size(); i++) {
+                    int b = active.get(i);
+                    decoder.embed(new int[] {tokens[b][produced[b] - 1]}, rows, i);
+                    caches[i] = prefilled[b].cache();
+                    positions[i] = prefilled[b].sharedDecodePositions() ? prefilled[b].nextPosition() + produced[b] - 1 : -1;
+                }
+                decoder.decodeStep(rows, caches, positions, ops);
+                float[] logits = decoder.logits(rows, 0, active.size(), ops);
+                for (int i = 0; i < active.size(); i++) {
+                    last[active.get(i)] = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+                }
+            }
+            long decodeNanos = System.nanoTime() - t2;
+            java.util.List<Generation> out = new java.util.ArrayList<>(n);
+            for (int b = 0; b < n; b++) {
+                out.add(prefilled[b].generation(Arrays.copyOf(tokens[b], produced[b]),
+                        Arrays.copyOf(stepLogits[b], produced[b] * vocab), decodeNanos));
+            }
+            return out;
+        } finally {
+            for (Prefilled p : prefilled) {
+                if (p != null) {
+                    p.cache().close();
+                }
+            }
+        }
+    }
+
+    /** A prefilled prompt: its KV cache (the caller closes it), logits, and how decoding continues its positions. */
+    private record Prefilled(KvCache cache, float[] promptLogits, int rows, boolean sharedDecodePositions, int nextPosition,
+                             int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages, VisionZip.Result zip,
+                             int[] lastPositions, long imageNanos, long prefillNanos, int vocab) {
+        float[] lastLogits() {
+            return Arrays.copyOfRange(promptLogits, (rows - 1) * vocab, rows * vocab);
+        }
+
+        Generation generation(int[] tokens, float[] stepLogits, long decodeNanos) {
+            return new Generation(promptLogits, rows, tokens, stepLogits, imageNanos, prefillNanos, decodeNanos, visionKept, pruned,
+                    dropStages, zip, lastPositions);
+        }
+    }
+
+    private Prefilled prefill(float[] pixels, int[] ids, int maxNewTokens, Pruning pruning, Ops ops) {
         if (maxNewTokens < 1) {
             throw new ModelException("max new tokens must be >= 1, got " + maxNewTokens);
         }
@@ -301,8 +421,8 @@ public final class Llava implements AutoCloseable {
             throw new ModelException("prompt of " + s + " positions + " + maxNewTokens + " new tokens exceeds max_position_embeddings "
                     + t.maxPositions());
         }
-        int vocab = t.vocabSize();
-        try (KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + maxNewTokens)) {
+        KvCache cache = new KvCache(decoder.layers(), t.kvHeads(), t.headDim(), s + maxNewTokens);
+        try {
             float[] x = merged.embeddings();
             // Vision-side pruning re-indexes (rows 0..s-1) unless the original ids are asked for: then each kept
             // image token keeps its raster position and the text after the image its unpruned offset.
@@ -335,29 +455,11 @@ public final class Llava implements AutoCloseable {
             // positions=original); otherwise each layer continues after its own cached prompt.
             boolean sharedDecodePositions = (fastv != null && !reindexAfterCut) || originalVisionIds;
             float[] promptLogits = decoder.logits(x, 0, rows, ops);
-            long t2 = System.nanoTime();
-            int[] tokens = new int[maxNewTokens];
-            float[] stepLogits = new float[maxNewTokens * vocab];
-            float[] last = Arrays.copyOfRange(promptLogits, (rows - 1) * vocab, rows * vocab);
-            float[] row = new float[t.hiddenSize()];
-            int produced = 0;
-            while (produced < maxNewTokens) {
-                System.arraycopy(last, 0, stepLogits, produced * vocab, vocab);
-                int token = sampler.next(last);
-                tokens[produced] = token;
-                listener.accept(produced, token);
-                produced++;
-                if (produced == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
-                    break;
-                }
-                decoder.embed(new int[] {token}, row, 0);
-                // FastV keeps original positions in every layer; otherwise each layer continues after its own cached prompt.
-                decoder.forward(row, 1, sharedDecodePositions ? new int[] {nextPosition + produced - 1} : null, cache, ops, 0,
-                        decoder.layers(), null);
-                last = decoder.logits(row, 0, 1, ops);
-            }
-            return new Generation(promptLogits, rows, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab),
-                    t1 - t0, t2 - t1, System.nanoTime() - t2, visionKept, pruned, dropStages, zip, lastPositions);
+            return new Prefilled(cache, promptLogits, rows, sharedDecodePositions, nextPosition, visionKept, pruned, dropStages, zip,
+                    lastPositions, t1 - t0, System.nanoTime() - t1, t.vocabSize());
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
         }
     }
 

@@ -73,4 +73,18 @@ class ShapesCommandsTest {
         var picture = javax.imageio.ImageIO.read(png.toFile());
         assertThat(picture.getWidth()).isEqualTo(3 * 288 + 4 * 12);  // input + two stages
     }
+
+    @Test
+    void runAnswersABatchOfImagesAndPromptsTogether() throws Exception {
+        java.util.List<Path> images = Files.list(MODEL.resolve("samples")).filter(p -> p.toString().endsWith(".png")).sorted().limit(2).toList();
+        InspectCommandTest.Result r = sieve("run", "--model", MODEL.toString(), "--image", images.get(0).toString(), "--image",
+                images.get(1).toString(), "--prompt", "How many circles are there?", "--prune", "fastv:k=2,keep=32", "--threads", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("[1] " + images.get(0).getFileName() + " | How many circles are there?")
+                .contains("[2] " + images.get(1).getFileName()).contains("-- batch of 2 (fastv:k=2,keep=32)");
+        r = sieve("run", "--model", MODEL.toString(), "--image", images.get(0).toString(), "--image", images.get(1).toString(),
+                "--prompt", "a", "--prompt", "b", "--prompt", "c");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("give one --image per --prompt");
+    }
 }

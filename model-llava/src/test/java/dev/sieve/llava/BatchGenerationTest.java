@@ -1,0 +1,60 @@
+package dev.sieve.llava;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.PyramidDrop;
+import dev.sieve.pruning.VisPruner;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.Ops;
+import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A batch decodes together yet every sample equals its own run, each with its own pruning and prompt length. */
+class BatchGenerationTest {
+    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
+            .resolve("examples/tiny-llava");
+
+    @Test
+    void everySampleOfABatchEqualsItsOwnRun() {
+        try (Llava llava = Llava.load(EXAMPLE); ExecutionContext ctx = ExecutionContext.create(2);
+             SafetensorsCheckpoint g = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            float[] pixels = g.tensor("pixel_values").toFloatArray();
+            float[] other = pixels.clone();
+            for (int i = 0; i < other.length; i++) {
+                other[i] = -0.5f * other[i] + 0.1f;
+            }
+            int[] ids = Arrays.stream(g.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            int[] shorter = {1, 11, 299, 23, 29};
+            Ops ops = new Ops(ctx);
+            List<Llava.Request> requests = List.of(
+                    new Llava.Request(pixels, ids, Llava.Pruning.NONE, Sampler.greedy()),
+                    new Llava.Request(other, ids, new Llava.Pruning(null, new FastV(2, 4)), Sampler.greedy()),
+                    new Llava.Request(pixels, shorter, new Llava.Pruning(new VisPruner(6, 0.5), null), Sampler.greedy()),
+                    new Llava.Request(other, shorter, new Llava.Pruning(null, null, new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25})),
+                            new Sampler(1.0f, 0.9f, 5)));
+            int[] stop = {50};
+            List<Llava.Generation> batch = llava.generateBatch(requests, 6, stop, ops);
+            List<Integer> lengths = new ArrayList<>();
+            for (int b = 0; b < requests.size(); b++) {
+                Llava.Request r = requests.get(b);
+                Sampler fresh = b == 3 ? new Sampler(1.0f, 0.9f, 5) : Sampler.greedy();
+                Llava.Generation alone = llava.generate(r.pixels(), r.ids(), 6, fresh, stop, (s, t) -> { }, r.pruning(), ops);
+                Llava.Generation together = batch.get(b);
+                assertThat(together.promptLogits()).as("sample %d prefill", b).containsExactly(alone.promptLogits());
+                assertThat(together.newTokens()).as("sample %d tokens", b).containsExactly(alone.newTokens());
+                assertThat(together.stepLogits()).hasSameSizeAs(alone.stepLogits());
+                for (int i = 0; i < alone.stepLogits().length; i++) {
+                    float ref = alone.stepLogits()[i];
+                    assertThat(Math.abs(together.stepLogits()[i] - ref)).as("sample %d step logit %d", b, i).isLessThanOrEqualTo(1e-4f + 1e-4f * Math.abs(ref));
+                }
+                lengths.add(together.promptLength());
+            }
+            assertThat(lengths).doesNotHaveDuplicates();
+        }
+    }
+}
