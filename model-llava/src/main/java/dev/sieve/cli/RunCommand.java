@@ -4,15 +4,11 @@ import dev.sieve.llava.LayerProgress;
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.PrefillFlops;
 import dev.sieve.llava.Sampler;
-import dev.sieve.llava.image.ClipImageProcessor;
-import dev.sieve.llava.image.ImageDecoder;
 import dev.sieve.llava.image.PixelValues;
-import dev.sieve.llava.image.RgbImage;
 import dev.sieve.llava.tokenizer.Tokenizer;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -76,28 +72,18 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneOption pruning = new PruneOption(prune);
-        Path processorConfig = model.resolve("preprocessor_config.json");
-        if (!Files.isRegularFile(processorConfig)) {
-            throw new UserInputException(model + ": no preprocessor_config.json");
-        }
-        Tokenizer tokenizer = ModelFiles.tokenizer(model);
-        ClipImageProcessor processor;
-        try {
-            processor = ClipImageProcessor.fromConfigFile(processorConfig);
-        } catch (IllegalArgumentException e) {
-            throw new UserInputException(processorConfig + ": " + e.getMessage());
-        }
+        ModelInputs inputs = ModelInputs.of(model, padToSquare);
+        Tokenizer tokenizer = inputs.tokenizer();
         int batch = Math.max(images.size(), prompts.size());
         if ((images.size() != 1 && images.size() != batch) || (prompts.size() != 1 && prompts.size() != batch)) {
             throw new UserInputException("give one --image per --prompt (or one of either for all): got " + images.size() + " images and "
                     + prompts.size() + " prompts");
         }
         if (batch > 1) {
-            return runBatch(batch, tokenizer, processor, pruning, out, err);
+            return runBatch(batch, inputs, pruning, out);
         }
-        RgbImage rgb = ImageDecoder.decode(images.get(0));
-        PixelValues pixels = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
-        int[] ids = tokenizer.encode(llava15Prompt(prompts.get(0)), true);
+        PixelValues pixels = inputs.pixels(images.get(0));
+        int[] ids = inputs.prompt(prompts.get(0));
 
         // Check the pruning request against the model's config before the (slow) weight loading.
         Llava.Pruning resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
@@ -149,25 +135,25 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Several image/prompt pairs: prefilled one by one (each pruned on its own), decoded together; answers printed at the end. */
-    private int runBatch(int batch, Tokenizer tokenizer, ClipImageProcessor processor, PruneOption pruning, PrintWriter out, PrintWriter err) {
+    private int runBatch(int batch, ModelInputs inputs, PruneOption pruning, PrintWriter out) {
         Llava.Pruning plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
         java.util.List<Llava.Request> requests = new java.util.ArrayList<>();
         for (int b = 0; b < batch; b++) {
-            RgbImage rgb = ImageDecoder.decode(images.get(images.size() == 1 ? 0 : b));
-            PixelValues px = padToSquare ? processor.processPaddedToSquare(rgb) : processor.process(rgb);
-            int[] ids = tokenizer.encode(llava15Prompt(prompts.get(prompts.size() == 1 ? 0 : b)), true);
+            PixelValues px = inputs.pixels(images.get(images.size() == 1 ? 0 : b));
+            int[] ids = inputs.prompt(prompts.get(prompts.size() == 1 ? 0 : b));
             requests.add(new Llava.Request(px.chw(), ids, plan, new Sampler(temperature, topP, seed + b)));
         }
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            java.util.List<Llava.Generation> results = llava.generateBatch(requests, maxNewTokens, new int[] {tokenizer.eosId()}, new Ops(ctx));
+            java.util.List<Llava.Generation> results = llava.generateBatch(requests, maxNewTokens, new int[] {inputs.tokenizer().eosId()},
+                    new Ops(ctx));
             long prefill = 0;
             int tokens = 0;
             for (int b = 0; b < batch; b++) {
                 Llava.Generation g = results.get(b);
                 prefill += g.imageNanos() + g.prefillNanos();
                 tokens += Math.max(0, g.newTokens().length - 1);
-                String answer = tokenizer.decode(Arrays.stream(g.newTokens()).filter(t -> t != tokenizer.eosId()).toArray()).strip();
+                String answer = inputs.answer(g.newTokens());
                 out.printf("[%d] %s | %s%n    %s%n", b + 1, images.get(images.size() == 1 ? 0 : b).getFileName(),
                         prompts.get(prompts.size() == 1 ? 0 : b), answer);
             }

@@ -86,39 +86,25 @@ final class LlamaDecoder {
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
         int kvWidth = cfg.kvHeads() * d;
-        int inter = cfg.intermediateSize();
-        float[] normed = new float[n * h];
-        float[] q = new float[n * qWidth];
-        float[] k = new float[n * kvWidth];
-        float[] v = new float[n * kvWidth];
-        float[] attended = new float[n * qWidth];
-        float[] delta = new float[n * h];
-        float[] gate = new float[n * inter];
-        float[] up = new float[n * inter];
+        Work w = new Work(n, h, qWidth, kvWidth, cfg.intermediateSize());
+        float[] q = w.q();
+        float[] k = w.k();
+        float[] v = w.v();
+        float[] attended = w.attended();
         Rope.Table shared = positions == null ? null : Rope.Table.of(inverseFrequencies, positions);
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = from; i < to; i++) {
             Layer l = layers[i];
             int[] layerPositions = positions != null ? positions : continuing(cache.length(i), n);
             Rope.Table rope = shared != null ? shared : Rope.Table.of(inverseFrequencies, layerPositions);
-            ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
-            ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
-            ops.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth);
+            projectQkv(l, x, n, w, ops);
             ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, layerPositions, cfg.ropeTheta());
             ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, rope, layerPositions, cfg.ropeTheta());
             cache.append(i, seg(k), seg(v), n);
             int keys = cache.length(i);
             ops.attend(seg(q), qWidth, cache.keys(i), kvWidth, cache.values(i), kvWidth, seg(attended), qWidth, n, keys,
                     cfg.heads(), cfg.kvHeads(), d, scale, true, i == to - 1 ? probe : null);
-            ops.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), n * h);
-            ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter);
-            ops.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter);
-            ops.swiglu(seg(gate), seg(up), seg(gate), n * inter);
-            ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), n * h);
+            outputAndMlp(l, x, n, w, ops);
             if (n > 1) {
                 progress.layerDone(LayerProgress.Phase.PREFILL, i + 1, layers.length);
             }
@@ -137,22 +123,15 @@ final class LlamaDecoder {
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
         int kvWidth = cfg.kvHeads() * d;
-        int inter = cfg.intermediateSize();
-        float[] normed = new float[n * h];
-        float[] q = new float[n * qWidth];
-        float[] k = new float[n * kvWidth];
-        float[] v = new float[n * kvWidth];
-        float[] attended = new float[n * qWidth];
-        float[] delta = new float[n * h];
-        float[] gate = new float[n * inter];
-        float[] up = new float[n * inter];
+        Work w = new Work(n, h, qWidth, kvWidth, cfg.intermediateSize());
+        float[] q = w.q();
+        float[] k = w.k();
+        float[] v = w.v();
+        float[] attended = w.attended();
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
-            ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), n, h, h, l.q(), null, seg(q), qWidth);
-            ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
-            ops.matmul(seg(normed), n, h, h, l.v(), null, seg(v), kvWidth);
+            projectQkv(l, x, n, w, ops);
             for (int b = 0; b < n; b++) {
                 int[] position = {positions[b] >= 0 ? positions[b] : caches[b].length(i)};
                 Rope.Table rope = Rope.Table.of(inverseFrequencies, position);
@@ -162,15 +141,40 @@ final class LlamaDecoder {
                 ops.attend(Buffers.rows(q, b, qWidth), qWidth, caches[b].keys(i), kvWidth, caches[b].values(i), kvWidth,
                         Buffers.rows(attended, b, qWidth), qWidth, 1, caches[b].length(i), cfg.heads(), cfg.kvHeads(), d, scale, true, null);
             }
-            ops.matmul(seg(attended), n, qWidth, qWidth, l.o(), null, seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), n * h);
-            ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), n, h, h, l.gate(), null, seg(gate), inter);
-            ops.matmul(seg(normed), n, h, h, l.up(), null, seg(up), inter);
-            ops.swiglu(seg(gate), seg(up), seg(gate), n * inter);
-            ops.matmul(seg(gate), n, inter, inter, l.down(), null, seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), n * h);
+            outputAndMlp(l, x, n, w, ops);
         }
+    }
+
+    /** Per-pass buffers for n rows. */
+    private record Work(float[] normed, float[] q, float[] k, float[] v, float[] attended, float[] delta, float[] gate, float[] up) {
+        Work(int n, int h, int qWidth, int kvWidth, int inter) {
+            this(new float[n * h], new float[n * qWidth], new float[n * kvWidth], new float[n * kvWidth], new float[n * qWidth],
+                    new float[n * h], new float[n * inter], new float[n * inter]);
+        }
+    }
+
+    /** q, k, v of the n rows of x after the layer's input RMSNorm (into w.q/k/v, before RoPE). */
+    private void projectQkv(Layer l, float[] x, int n, Work w, Ops ops) {
+        int h = cfg.hiddenSize();
+        ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(w.normed()), h);
+        ops.matmul(seg(w.normed()), n, h, h, l.q(), null, seg(w.q()), w.q().length / n);
+        ops.matmul(seg(w.normed()), n, h, h, l.k(), null, seg(w.k()), w.k().length / n);
+        ops.matmul(seg(w.normed()), n, h, h, l.v(), null, seg(w.v()), w.v().length / n);
+    }
+
+    /** x += o_proj(attended); x += down(silu(gate(h)) * up(h)) with h = RMSNorm(x). */
+    private void outputAndMlp(Layer l, float[] x, int n, Work w, Ops ops) {
+        int h = cfg.hiddenSize();
+        int qWidth = w.q().length / n;
+        int inter = cfg.intermediateSize();
+        ops.matmul(seg(w.attended()), n, qWidth, qWidth, l.o(), null, seg(w.delta()), h);
+        ops.add(seg(x), seg(w.delta()), seg(x), n * h);
+        ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(w.normed()), h);
+        ops.matmul(seg(w.normed()), n, h, h, l.gate(), null, seg(w.gate()), inter);
+        ops.matmul(seg(w.normed()), n, h, h, l.up(), null, seg(w.up()), inter);
+        ops.swiglu(seg(w.gate()), seg(w.up()), seg(w.gate()), n * inter);
+        ops.matmul(seg(w.gate()), n, inter, inter, l.down(), null, seg(w.delta()), h);
+        ops.add(seg(x), seg(w.delta()), seg(x), n * h);
     }
 
     /** Positions start, start+1, ... for n rows: a layer continuing after the rows it has cached. */
