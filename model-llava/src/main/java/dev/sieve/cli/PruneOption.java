@@ -5,6 +5,7 @@ import dev.sieve.llava.LlavaConfig;
 import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PruneSpec;
 import dev.sieve.pruning.PyramidDrop;
+import dev.sieve.pruning.SparseVlm;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.pruning.VisionZip;
 import java.util.List;
@@ -34,6 +35,7 @@ final class PruneOption {
         PyramidDrop pyramidDrop = null;
         VisionMethod visionMethod = null;
         VisionZip visionZip = null;
+        SparseVlm sparseVlm = null;
         int imageTokens = config.vision().patches() + (config.keepClsFeature() ? 1 : 0);
         int layers = config.text().layers();
         Llava.PositionRule positions = Llava.PositionRule.METHOD;
@@ -58,16 +60,18 @@ final class PruneOption {
                     layerMethod = stage.layerMethod(imageTokens, layers);
                 } else if (stage.method().equals("pdrop")) {
                     pyramidDrop = stage.pyramidDrop(layers);
+                } else if (stage.method().equals("sparsevlm")) {
+                    sparseVlm = stage.sparseVlm(imageTokens, layers);
                 }
             }
-            if (visionZip != null && (layerMethod != null || pyramidDrop != null)) {
+            if (visionZip != null && (layerMethod != null || pyramidDrop != null || sparseVlm != null)) {
                 throw new IllegalArgumentException("visionzip merges tokens into new rows; combining it with an LLM-side method is not supported");
             }
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--prune " + spec + ": " + e.getMessage());
         }
         try {
-            return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip, positions);
+            return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip, positions, sparseVlm);
         } catch (dev.sieve.llava.ModelException e) {
             throw new UserInputException("--prune " + spec + ": " + e.getMessage());
         }

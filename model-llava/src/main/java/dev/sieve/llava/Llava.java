@@ -3,6 +3,7 @@ package dev.sieve.llava;
 import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PyramidDrop;
+import dev.sieve.pruning.SparseVlm;
 import dev.sieve.pruning.VisionZip;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.pruning.VisionSignals;
@@ -190,8 +191,9 @@ public final class Llava implements AutoCloseable {
                 stages.add(new Stage("visionzip dominant", zip.dominantIndices().clone()));
             }
             final int[] original = base;
+            // Negative ids are SparseVLM's merged tokens: not original tokens, so not listed.
             java.util.function.Function<int[], int[]> toOriginal =
-                    local -> Arrays.stream(local).map(i -> original == null ? i : original[i]).sorted().toArray();
+                    local -> Arrays.stream(local).filter(i -> i >= 0).map(i -> original == null ? i : original[i]).sorted().toArray();
             if (pruned != null) {
                 stages.add(new Stage("llm", toOriginal.apply(pruned.keptImageIndices())));
             }
@@ -208,7 +210,8 @@ public final class Llava implements AutoCloseable {
      * The pruning to apply (null parts are off): a vision-side method or VisionZip, then one LLM-side
      * method — a single cut at a layer (FastV, IVTP) or PyramidDrop's stages.
      */
-    public record Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip, PositionRule positions) {
+    public record Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip, PositionRule positions,
+                          SparseVlm sparseVlm) {
         public static final Pruning NONE = new Pruning(null, null, null, null);
 
         public Pruning(VisionMethod vision, LayerMethod layerMethod) {
@@ -223,7 +226,17 @@ public final class Llava implements AutoCloseable {
             this(vision, layerMethod, pyramidDrop, visionZip, PositionRule.METHOD);
         }
 
+        public Pruning(VisionMethod vision, LayerMethod layerMethod, PyramidDrop pyramidDrop, VisionZip visionZip, PositionRule positions) {
+            this(vision, layerMethod, pyramidDrop, visionZip, positions, null);
+        }
+
         public Pruning {
+            if (sparseVlm != null && (layerMethod != null || pyramidDrop != null)) {
+                throw new ModelException("SparseVLM prunes inside the LLM; combine it with a vision-side method only");
+            }
+            if (sparseVlm != null && positions == PositionRule.ORIGINAL) {
+                throw new ModelException("positions=original is not supported with SparseVLM, whose recycled tokens are merges");
+            }
             if (positions == PositionRule.ORIGINAL && (pyramidDrop != null || visionZip != null)) {
                 throw new ModelException("positions=original is not supported with " + (pyramidDrop != null ? "PyramidDrop, which re-indexes"
                         + " after each drop as its reference does" : "VisionZip, whose contextual tokens are merges with no original position"));
@@ -434,10 +447,11 @@ public final class Llava implements AutoCloseable {
             java.util.List<DropStage> dropStages = null;
             int rows = s;
             int[] lastPositions = positions;
-            if (pruning.pyramidDrop() != null) {
+            if (pruning.pyramidDrop() != null || pruning.sparseVlm() != null) {
                 dropStages = new java.util.ArrayList<>();
                 float[][] xHolder = {x};
-                rows = pyramidDrop(pruning.pyramidDrop(), merged, xHolder, cache, ops, dropStages);
+                rows = pruning.pyramidDrop() != null ? pyramidDrop(pruning.pyramidDrop(), merged, xHolder, cache, ops, dropStages)
+                        : sparseVlm(pruning.sparseVlm(), merged, xHolder, cache, ops, dropStages);
                 x = xHolder[0];
                 lastPositions = continuingFrom(0, rows);
             } else if (fastv == null) {
@@ -569,6 +583,79 @@ public final class Llava implements AutoCloseable {
             n = keepRows.length;
             candidates = kept;
             from = layer;
+        }
+        decoder.forward(x[0], n, null, cache, ops, from, decoder.layers(), null);
+        return n;
+    }
+
+    /**
+     * SparseVLM at prefill (see {@link SparseVlm}): raters from the input embeddings, then at each pruning
+     * layer L the layer runs with its raters' attention probed, the visual tokens are cut to the top
+     * count, the best 30% of the pruned ones are merged by DPC-kNN and inserted after the kept ones, and
+     * layer L+1 on runs on the shorter sequence with re-indexed positions. Visual tokens carry their
+     * original index, or -1-j for the j-th merged token, in the stages' candidates and kept lists.
+     */
+    private int sparseVlm(SparseVlm sv, Merged merged, float[][] x, KvCache cache, Ops ops, java.util.List<DropStage> stages) {
+        int h = config.text().hiddenSize();
+        int start = merged.imageStart();
+        int visual = merged.imageRows();
+        int n = merged.length();
+        int textRows = n - start - visual;
+        int[] raters = textRows == 0 ? new int[] {-1} : SparseVlm.raters(Arrays.copyOfRange(merged.embeddings(), start * h, (start + visual) * h),
+                visual, Arrays.copyOfRange(merged.embeddings(), (start + visual) * h, n * h), textRows, h);
+        int[] ids = continuingFrom(0, visual);
+        int mergedCount = 0;
+        int from = 0;
+        for (int stage = 0; stage < sv.layers().length; stage++) {
+            int layer = sv.layers()[stage];
+            if (layer >= decoder.layers() - 1) {
+                throw new ModelException("SparseVLM layer " + layer + " must be below the last of the " + decoder.layers() + " LLM layers");
+            }
+            int textStart = start + visual;
+            int[] queries = Arrays.stream(raters).map(r -> textStart + r).toArray();  // -1 (no text): the last row
+            AttentionProbe probe = AttentionProbe.of(queries, n);
+            decoder.forward(x[0], n, null, cache, ops, from, layer + 1, probe);
+            float[] scores = new float[visual];
+            for (int q = 0; q < queries.length; q++) {
+                for (int j = 0; j < visual; j++) {
+                    scores[j] += probe.mean()[q * n + start + j];
+                }
+            }
+            for (int j = 0; j < visual; j++) {
+                scores[j] /= queries.length;
+            }
+            int[] keptLocal = sv.select(stage, scores);
+            int[] recycle = SparseVlm.recycled(scores, keptLocal);
+            float[] mergedRows = new float[0];
+            if (recycle.length > 0) {
+                float[] rows = new float[recycle.length * h];
+                for (int i = 0; i < recycle.length; i++) {
+                    System.arraycopy(x[0], (start + recycle[i]) * h, rows, i * h, h);
+                }
+                mergedRows = SparseVlm.merge(rows, recycle.length, h);
+            }
+            int newMerged = mergedRows.length / h;
+            float[] next = new float[(n - visual + keptLocal.length + newMerged) * h];
+            System.arraycopy(x[0], 0, next, 0, start * h);
+            for (int i = 0; i < keptLocal.length; i++) {
+                System.arraycopy(x[0], (start + keptLocal[i]) * h, next, (start + i) * h, h);
+            }
+            System.arraycopy(mergedRows, 0, next, (start + keptLocal.length) * h, mergedRows.length);
+            System.arraycopy(x[0], (start + visual) * h, next, (start + keptLocal.length + newMerged) * h, textRows * h);
+            int[] present = ids;
+            int[] nextIds = new int[keptLocal.length + newMerged];
+            for (int i = 0; i < keptLocal.length; i++) {
+                nextIds[i] = present[keptLocal[i]];
+            }
+            for (int i = 0; i < newMerged; i++) {
+                nextIds[keptLocal.length + i] = -1 - mergedCount++;
+            }
+            stages.add(new DropStage(present, scores, nextIds));
+            x[0] = next;
+            ids = nextIds;
+            visual = nextIds.length;
+            n = next.length / h;
+            from = layer + 1;
         }
         decoder.forward(x[0], n, null, cache, ops, from, decoder.layers(), null);
         return n;

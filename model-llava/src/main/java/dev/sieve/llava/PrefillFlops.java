@@ -24,11 +24,12 @@ public record PrefillFlops(int[] tokensPerLayer, double llm, double llmUnpruned,
         if (pruning.layerMethod() != null) {
             Arrays.fill(tokens, 0, pruning.layerMethod().layer(), entering);
         }
-        if (pruning.pyramidDrop() != null) {
+        if (pruning.pyramidDrop() != null || pruning.sparseVlm() != null) {
             int n = entering;
             int from = 0;
             for (int s = 0; s < g.dropStages().size(); s++) {
-                int to = pruning.pyramidDrop().layers()[s];
+                // PyramidDrop cuts before its layer; SparseVLM after its layer.
+                int to = pruning.pyramidDrop() != null ? pruning.pyramidDrop().layers()[s] : pruning.sparseVlm().layers()[s] + 1;
                 Arrays.fill(tokens, from, to, n);
                 Llava.DropStage stage = g.dropStages().get(s);
                 n -= stage.candidates().length - stage.kept().length;
@@ -53,7 +54,7 @@ public record PrefillFlops(int[] tokensPerLayer, double llm, double llmUnpruned,
         if (pruning.layerMethod() != null) {
             return g.promptLength() + g.pruned().scores().length - g.pruned().keptImageIndices().length;
         }
-        if (pruning.pyramidDrop() != null) {
+        if (pruning.pyramidDrop() != null || pruning.sparseVlm() != null) {
             Llava.DropStage first = g.dropStages().get(0);
             Llava.DropStage last = g.dropStages().get(g.dropStages().size() - 1);
             return g.promptLength() + first.candidates().length - last.kept().length;

@@ -109,7 +109,7 @@ public final class SyntheticCheckpoint {
             for (int i = 0; i < shards.size(); i++) {
                 String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
                 SafetensorsWriter writer = SafetensorsWriter.to(dir.resolve(name)).metadata("format", "pt");
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {  // shared: filled from several threads
                     for (Map.Entry<String, long[]> t : shards.get(i).entrySet()) {
                         long n = 1;
                         for (long d : t.getValue()) {

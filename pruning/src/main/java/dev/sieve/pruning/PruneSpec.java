@@ -11,7 +11,8 @@ import java.util.Map;
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
             + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; any method also takes positions=original|reindex; SparseVLM is not implemented yet";
+            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; sparsevlm:keep=192|128|64 (LLaVA-1.5's 576 tokens) or sparsevlm:layers=2/6/15,counts=300/200/110;"
+            + " any method also takes positions=original|reindex";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
     public static java.util.List<PruneSpec> parseAll(String spec) {
@@ -20,7 +21,7 @@ public record PruneSpec(String method, Map<String, String> options) {
             stages.add(parse(part));
         }
         long vision = stages.stream().filter(PruneSpec::isVisionSide).count();
-        long llm = stages.stream().filter(p -> java.util.List.of("fastv", "pdrop", "ivtp").contains(p.method())).count();
+        long llm = stages.stream().filter(p -> java.util.List.of("fastv", "pdrop", "ivtp", "sparsevlm").contains(p.method())).count();
         boolean ordered = stages.size() < 2 || stages.get(0).isVisionSide();
         if (vision > 1 || llm > 1 || !ordered || (stages.size() > 1 && stages.stream().anyMatch(p -> p.method().equals("none")))) {
             throw new IllegalArgumentException("prune spec '" + spec + "': combine at most one vision-side method followed by fastv; accepted: "
@@ -31,6 +32,40 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     public boolean isVisionSide() {
         return java.util.List.of("vispruner", "fastervlm", "divprune", "random", "uniform", "visionzip").contains(method);
+    }
+
+    /** SparseVLM, checked against the image tokens and the decoder's layers. */
+    public SparseVlm sparseVlm(int imageTokens, int layers) {
+        SparseVlm sv;
+        if (options.containsKey("keep")) {
+            if (imageTokens != 576) {
+                throw new IllegalArgumentException("sparsevlm keep= uses the reference schedules for 576 visual tokens; this model has "
+                        + imageTokens + ": give layers=L1/L2/..,counts=N1/N2/..");
+            }
+            sv = SparseVlm.forBudget(integer("keep"));
+        } else {
+            String[] l = options.get("layers").split("/");
+            String[] c = options.get("counts").split("/");
+            if (l.length != c.length) {
+                throw new IllegalArgumentException("sparsevlm needs one count per layer: layers=" + options.get("layers") + ", counts="
+                        + options.get("counts"));
+            }
+            int[] ls = new int[l.length];
+            int[] cs = new int[c.length];
+            try {
+                for (int i = 0; i < l.length; i++) {
+                    ls[i] = Integer.parseInt(l[i].strip());
+                    cs[i] = Integer.parseInt(c[i].strip());
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("sparsevlm layers= and counts= must be integers separated by '/'");
+            }
+            sv = new SparseVlm(ls, cs);
+        }
+        if (sv.layers()[sv.layers().length - 1] >= layers - 1) {
+            throw new IllegalArgumentException("sparsevlm layers must be below " + (layers - 1) + " (the model has " + layers + " LLM layers)");
+        }
+        return sv;
     }
 
     /** PyramidDrop for a decoder of {@code layersInModel} layers (layers and ratios separated by '/'). */
@@ -123,6 +158,13 @@ public record PruneSpec(String method, Map<String, String> options) {
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
             case "pdrop" -> requireKeys(spec, options, "layers", "ratios");
+            case "sparsevlm" -> {
+                if (options.containsKey("keep")) {
+                    requireKeys(spec, options, "keep");
+                } else {
+                    requireKeys(spec, options, "layers", "counts");
+                }
+            }
             case "visionzip" -> {
                 if (options.containsKey("keep")) {
                     requireKeys(spec, options, "keep");

@@ -45,7 +45,7 @@ class PruneSpecTest {
                 .hasMessageContaining("one weight per layer");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,weights=1").layerMethod(576, 32))
                 .hasMessageContaining("needs layers=");
-        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:keep=64")).hasMessageContaining("unknown method 'sparsevlm'")
+        assertThatThrownBy(() -> PruneSpec.parse("lvpruning:keep=64")).hasMessageContaining("unknown method 'lvpruning'")
                 .hasMessageContaining(PruneSpec.ACCEPTED);
         assertThatThrownBy(() -> PruneSpec.parseAll("fastv:k=2,keep=4+vispruner:keep=8")).hasMessageContaining("followed by fastv");
         assertThatThrownBy(() -> PruneSpec.parse("vispruner:keep=8,important=2").visionMethod(16)).hasMessageContaining("ratio");
