@@ -330,6 +330,38 @@ def aux_labels_from_images(uint8_images):
     return torch.from_numpy(out)
 
 
+def covers(shape, dx, dy, r):
+    """Sieve's rasteriser (dev.sieve.shapes.ShapeKind.covers) on pixel-centre offsets."""
+    if shape == "circle":
+        return dx * dx + dy * dy <= r * r
+    if shape == "square":
+        return (np.abs(dx) <= 0.8 * r) & (np.abs(dy) <= 0.8 * r)
+    if shape == "triangle":
+        return (dy >= -r) & (dy <= 0.8 * r) & (np.abs(dx) <= r * (dy + r) / (1.8 * r))
+    return ((np.abs(dx) <= r) & (np.abs(dy) <= 0.34 * r)) | ((np.abs(dy) <= r) & (np.abs(dx) <= 0.34 * r))
+
+
+def patch_labels(directory, index, size, patch):
+    """Per patch: 0 for background, else 1 + colour * 4 + shape of the object covering most of its pixels."""
+    grid = size // patch
+    labels = np.zeros((len(index), grid * grid), dtype=np.int64)
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            scene = json.loads(line)
+            best = np.zeros((grid, grid))
+            label = np.zeros((grid, grid), dtype=np.int64)
+            for o in scene["objects"]:
+                mask = covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).astype(np.float64)
+                cover = mask.reshape(grid, patch, grid, patch).sum(axis=(1, 3))
+                cls = 1 + COLOURS.index(o["color"]) * len(SHAPES) + SHAPES.index(o["shape"])
+                better = cover > best
+                label[better] = cls
+                best[better] = cover[better]
+            labels[index[scene["image"]]] = label.reshape(-1)
+    return torch.from_numpy(labels)
+
+
 def evaluate(model, tok, rows, index, images, noise=False, limit=None):
     model.eval()
     rows = rows[:limit] if limit else rows
@@ -449,6 +481,9 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-limit", type=int, default=300)
+    ap.add_argument("--patch-aux", type=float, default=0.0,
+                    help="weight of a dense auxiliary loss: each patch of the feature layer predicts the colour and shape covering it"
+                         " (from the split's scenes.jsonl); the head is not saved")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -463,6 +498,8 @@ def main():
 
     model = Llava(VISION, TEXT, tok.vocab, tok.image)
     model.aux = nn.Linear(VISION["hidden_size"], len(COLOURS))
+    model.aux_patch = nn.Linear(VISION["hidden_size"], 1 + len(COLOURS) * len(SHAPES))
+    train_patch_labels = patch_labels(args.train, train_index, VISION["image_size"], VISION["patch_size"]) if args.patch_aux else None
     for name, p in model.named_parameters():
         if p.dim() == 2 and "embedding" not in name and "embed_tokens" not in name:
             nn.init.normal_(p, std=0.02)
@@ -483,8 +520,13 @@ def main():
         chosen = random.sample(image_ids, args.images_per_step)
         rows = [r for i in chosen for r in by_image[i]]
         px = pixel_values(train_images[chosen])
-        feats, cls = model.image_features(px)
+        hidden, cls = model.vision_tower.vision_model(px)
+        feats = model.multi_modal_projector(hidden[:, 1:])
         aux = F.binary_cross_entropy_with_logits(model.aux(cls), aux_targets[chosen])
+        if args.patch_aux:
+            patch_logits = model.aux_patch(hidden[:, 1:])
+            aux = aux + args.patch_aux / 0.3 * F.cross_entropy(patch_logits.reshape(-1, patch_logits.shape[-1]),
+                                                             train_patch_labels[chosen].reshape(-1))
         where = {img: k for k, img in enumerate(chosen)}
         ids, tgt, img = batch(rows, tok, train_index)
         logits = model(ids, feats[[where[i] for i in img]])
@@ -518,6 +560,7 @@ def main():
     print(f"final held-out accuracy: {acc:.4f} {kinds}", flush=True)
     print(f"with the image replaced by noise: {noise_acc:.4f} {noise_kinds}", flush=True)
     del model.aux
+    del model.aux_patch
     write_checkpoint(model, tok, args.out)
     write_goldens(model, tok, test_rows, test_index, test_images, args.out, 3)
     with open(os.path.join(args.out, "training.json"), "w") as f:

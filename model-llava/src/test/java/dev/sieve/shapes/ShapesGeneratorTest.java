@@ -104,6 +104,9 @@ class ShapesGeneratorTest {
         assertThat(lines.get(0)).startsWith("{\"image\":\"images/000000.png\",\"question\":");
         assertThat(javax.imageio.ImageIO.read(dir.resolve("images/000004.png").toFile()).getWidth()).isEqualTo(96);
         assertThat(dir.resolve("data.jsonl.tmp")).doesNotExist();
+        List<String> scenes = Files.readAllLines(dir.resolve("scenes.jsonl"));
+        assertThat(scenes).hasSize(5);
+        assertThat(scenes.get(0)).startsWith("{\"image\":\"images/000000.png\",\"objects\":[{\"shape\":");
     }
 
     private static int[] pixels(BufferedImage image) {
