@@ -300,6 +300,35 @@ class Tok:
         return self.sp.encode(text) + [self.sp.eos_id()]
 
 
+def packed_batch(groups, tok):
+    """One sequence per image holding all its questions as turns (LLaVA-1.5 multi-turn:
+    "USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"), so the visual tokens are run once per
+    image for several answers; targets -100 except where the next token is an answer token or its </s>."""
+    seqs, answer_mask = [], []
+    for rows in groups:
+        seq = tok.prompt(rows[0]["question"])
+        mask = [False] * len(seq)
+        for n, r in enumerate(rows):
+            if n > 0:
+                turn = tok.sp.encode("USER: " + r["question"] + " ASSISTANT:")
+                seq += turn
+                mask += [False] * len(turn)
+            a = tok.answer(r["answer"])
+            seq += a
+            mask += [True] * len(a)
+        seqs.append(seq)
+        answer_mask.append(mask)
+    t = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), t), tok.pad, dtype=torch.long)
+    tg = torch.full((len(seqs), t), -100, dtype=torch.long)
+    for i, (x, m) in enumerate(zip(seqs, answer_mask)):
+        ids[i, :len(x)] = torch.tensor(x)
+        for k in range(len(x) - 1):
+            if m[k + 1]:
+                tg[i, k] = x[k + 1]
+    return ids, tg
+
+
 def batch(rows, tok, index):
     """Sequences right-padded to one length; targets -100 except on the answer and </s>."""
     seqs, targets, img = [], [], []
@@ -430,6 +459,23 @@ def write_safetensors(path, tensors, metadata=None):
     os.replace(path + ".tmp", path)
 
 
+def read_safetensors(path):
+    """The F32 tensors of a safetensors file written by write_safetensors."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise SystemExit(f"{path}: {name} is {info['dtype']}, expected F32")
+        a, b = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float32).copy()).reshape(info["shape"])
+    return out
+
+
 def write_checkpoint(model, tok, out_dir):
     state = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("aux")}
     write_safetensors(os.path.join(out_dir, "model.safetensors"), state, {"format": "pt"})
@@ -481,6 +527,9 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-limit", type=int, default=300)
+    ap.add_argument("--pack", action="store_true", help="train on one multi-turn sequence per image (all its questions)")
+    ap.add_argument("--init", help="continue from this checkpoint directory's model.safetensors and tokenizer.model (its weights; "
+                    "fresh optimiser, schedule and auxiliary heads)")
     ap.add_argument("--patch-aux", type=float, default=0.0,
                     help="weight of a dense auxiliary loss: each patch of the feature layer predicts the colour and shape covering it"
                          " (from the split's scenes.jsonl); the head is not saved")
@@ -492,7 +541,11 @@ def main():
 
     train_rows, train_index, train_images = load_split(args.train)
     test_rows, test_index, test_images = load_split(args.test)
-    train_tokenizer(train_rows, args.out)
+    if args.init:
+        if os.path.abspath(args.init) != os.path.abspath(args.out):
+            shutil.copy(os.path.join(args.init, "tokenizer.model"), os.path.join(args.out, "tokenizer.model"))
+    else:
+        train_tokenizer(train_rows, args.out)
     tok = Tok(os.path.join(args.out, "tokenizer.model"))
     print(f"train: {len(train_rows)} questions on {len(train_images)} images; test: {len(test_rows)}; vocab {tok.vocab}", flush=True)
 
@@ -503,6 +556,12 @@ def main():
     for name, p in model.named_parameters():
         if p.dim() == 2 and "embedding" not in name and "embed_tokens" not in name:
             nn.init.normal_(p, std=0.02)
+    if args.init:
+        state = read_safetensors(os.path.join(args.init, "model.safetensors"))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if unexpected or [m for m in missing if not m.startswith("aux")]:
+            raise SystemExit(f"--init {args.init}: tensors do not match the model: missing {missing}, unexpected {unexpected}")
+        print(f"continuing from {args.init}", flush=True)
     aux_targets = aux_labels_from_images(train_images)
     by_image = {}
     for r in train_rows:
@@ -527,9 +586,13 @@ def main():
             patch_logits = model.aux_patch(hidden[:, 1:])
             aux = aux + args.patch_aux / 0.3 * F.cross_entropy(patch_logits.reshape(-1, patch_logits.shape[-1]),
                                                              train_patch_labels[chosen].reshape(-1))
-        where = {img: k for k, img in enumerate(chosen)}
-        ids, tgt, img = batch(rows, tok, train_index)
-        logits = model(ids, feats[[where[i] for i in img]])
+        if args.pack:
+            ids, tgt = packed_batch([by_image[i] for i in chosen], tok)
+            logits = model(ids, feats)
+        else:
+            where = {img: k for k, img in enumerate(chosen)}
+            ids, tgt, img = batch(rows, tok, train_index)
+            logits = model(ids, feats[[where[i] for i in img]])
         # ids has one <image> token; logits have P-1 more positions: shift targets to the expanded sequence.
         p = feats.shape[1]
         tgt_full = torch.full((ids.shape[0], logits.shape[1]), -100, dtype=torch.long)
