@@ -406,7 +406,7 @@ def evaluate(model, tok, rows, index, images, noise=False, limit=None):
             for i, (r, p) in enumerate(zip(chunk, prompts)):
                 logits = model(torch.tensor([p]), feats[i:i + 1])
                 ids, answer = [], ""
-                for _ in range(3):  # one-word answers: a few greedy steps
+                for _ in range(6):  # one-word answers: a few greedy steps (number words take up to 5 pieces)
                     nxt = int(logits[0, -1].argmax())
                     if nxt == tok.sp.eos_id():
                         break

@@ -28,6 +28,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--prune", paramLabel = "SPEC", description = "prefill: a configuration (repeatable; the unpruned pass is always measured)")
     List<String> prune = new java.util.ArrayList<>();
 
+    @Option(names = "--warm-passes", paramLabel = "N", description = "prefill: untimed passes of every configuration before timing (default: ${DEFAULT-VALUE})")
+    int warmPasses = 1;
+
     @Option(names = "--decode", paramLabel = "N", description = "prefill: also time N decode steps of the unpruned run (default: ${DEFAULT-VALUE})")
     int decode = 0;
 
@@ -52,11 +55,11 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (suite.equals("prefill")) {
-            if (model == null || reps < 1 || decode < 0 || questionTokens < 1) {
-                throw new UserInputException("bench prefill needs --model DIR; --reps and --question-tokens must be >= 1, --decode >= 0");
+            if (model == null || reps < 1 || decode < 0 || questionTokens < 1 || warmPasses < 0) {
+                throw new UserInputException("bench prefill needs --model DIR; --reps and --question-tokens must be >= 1, --decode and --warm-passes >= 0");
             }
             Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
-            new PrefillBench(spec.commandLine().getOut()).run(model, prune, reps, decode, questionTokens, t);
+            new PrefillBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, prune, reps, warmPasses, decode, questionTokens, t);
             return Main.EXIT_OK;
         }
         if (!suite.equals("kernels")) {

@@ -25,12 +25,14 @@ import java.util.SplittableRandom;
  */
 final class PrefillBench {
     private final PrintWriter out;
+    private final PrintWriter progress;
 
-    PrefillBench(PrintWriter out) {
+    PrefillBench(PrintWriter out, PrintWriter progress) {
         this.out = out;
+        this.progress = progress;
     }
 
-    void run(Path model, List<String> specs, int reps, int decodeTokens, int questionTokens, Integer threads) {
+    void run(Path model, List<String> specs, int reps, int warmPasses, int decodeTokens, int questionTokens, Integer threads) {
         List<String> all = new ArrayList<>(List.of("none"));
         specs.stream().filter(s -> !s.equals("none") && !all.contains(s)).forEach(all::add);
         List<PruneOption> options = all.stream().map(PruneOption::new).toList();
@@ -60,12 +62,16 @@ final class PrefillBench {
             int full = llava.unprunedPromptLength(ids);
             out.printf(Locale.ROOT, "# sieve bench prefill: %s, %d cores, Java %s%n", model, ctx.threads(), Runtime.version());
             out.printf(Locale.ROOT, "# load (mmap, headers): %.0f ms; prompt %d positions (%d visual); %d reps interleaved, median; "
-                    + "first pass of each configuration untimed%n", loadMs, full, config.vision().patches(), reps);
+                    + "%d untimed pass(es) of each configuration first%n", loadMs, full, config.vision().patches(), reps, warmPasses);
+            out.flush();
             long firstStart = System.nanoTime();
             Llava.Generation first = llava.generate(pixels, ids, 1, ops);
-            out.printf(Locale.ROOT, "# first (cold) unpruned prefill, weights paged in from disk: %.0f ms%n", (System.nanoTime() - firstStart) / 1e6);
-            for (int c = 1; c < plans.size(); c++) {
-                generate(llava, pixels, ids, 1, plans.get(c), ops);
+            out.printf(Locale.ROOT, "# first (cold) unpruned image + prefill, weights paged in: %.0f ms%n", (System.nanoTime() - firstStart) / 1e6);
+            out.flush();
+            for (int w = 0; w < warmPasses; w++) {
+                for (int c = w == 0 ? 1 : 0; c < plans.size(); c++) {
+                    generate(llava, pixels, ids, 1, plans.get(c), ops);
+                }
             }
             long[][] prefill = new long[plans.size()][reps];
             long[][] image = new long[plans.size()][reps];
@@ -73,6 +79,8 @@ final class PrefillBench {
             for (int r = 0; r < reps; r++) {
                 for (int c = 0; c < plans.size(); c++) {
                     Llava.Generation g = generate(llava, pixels, ids, 1, plans.get(c), ops);
+                    progress.printf(Locale.ROOT, "bench prefill: rep %d %s: %.0f ms%n", r + 1, all.get(c), (g.imageNanos() + g.prefillNanos()) / 1e6);
+                    progress.flush();
                     image[c][r] = g.imageNanos();
                     prefill[c][r] = g.imageNanos() + g.prefillNanos();
                     last[c] = g;

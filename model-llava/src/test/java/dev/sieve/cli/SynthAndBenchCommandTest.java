@@ -60,6 +60,7 @@ class SynthAndBenchCommandTest {
         InspectCommandTest.Result r = sieve("bench", "prefill", "--model", EXAMPLE.toString(), "--prune", "fastv:k=2,keep=4",
                 "--prune", "vispruner:keep=8", "--reps", "1", "--decode", "2", "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("bench prefill: rep 1 fastv:k=2,keep=4: ");
         assertThat(r.out()).contains("# sieve bench prefill").containsPattern("\\nnone\\s+16\\s")
                 .containsPattern("\\nfastv:k=2,keep=4\\s+4\\s").containsPattern("\\nvispruner:keep=8\\s+8\\s")
                 .contains("decode (unpruned, KV cache): 2 tokens");
