@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
-import dev.sieve.safetensors.SafetensorsCheckpoint;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,8 +13,6 @@ import org.junit.jupiter.api.Test;
 
 /** Decoding options on the committed example model (runs in every clone). */
 class GenerationTest {
-    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
-            .resolve("examples/tiny-llava");
     private static Llava llava;
     private static float[] pixels;
     private static int[] ids;
@@ -26,11 +21,9 @@ class GenerationTest {
 
     @BeforeAll
     static void load() {
-        llava = Llava.load(EXAMPLE);
-        try (SafetensorsCheckpoint g = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
-            pixels = g.tensor("pixel_values").toFloatArray();
-            ids = Arrays.stream(g.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-        }
+        llava = Llava.load(TinyExample.DIR);
+        pixels = TinyExample.golden().pixels();
+        ids = TinyExample.golden().ids();
     }
 
     @AfterAll

@@ -8,9 +8,6 @@ import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.UniformBaseline;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
-import dev.sieve.safetensors.SafetensorsCheckpoint;
-import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,8 +15,6 @@ import org.junit.jupiter.api.Test;
 
 /** The positions= override: which position ids the kept rows get, and that they reach RoPE. */
 class PositionRuleTest {
-    private static final Path EXAMPLE = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize()
-            .resolve("examples/tiny-llava");
     private static final ExecutionContext CTX = ExecutionContext.create(2);
     private static Llava llava;
     private static float[] pixels;
@@ -27,11 +22,9 @@ class PositionRuleTest {
 
     @BeforeAll
     static void load() {
-        llava = Llava.load(EXAMPLE);
-        try (SafetensorsCheckpoint g = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
-            pixels = g.tensor("pixel_values").toFloatArray();
-            ids = Arrays.stream(g.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-        }
+        llava = Llava.load(TinyExample.DIR);
+        pixels = TinyExample.golden().pixels();
+        ids = TinyExample.golden().ids();
     }
 
     @AfterAll
