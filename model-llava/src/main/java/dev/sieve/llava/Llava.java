@@ -4,6 +4,7 @@ import dev.sieve.kernels.AttentionProbe;
 import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.SparseVlm;
+import dev.sieve.pruning.TopK;
 import dev.sieve.pruning.VisionZip;
 import dev.sieve.pruning.VisionMethod;
 import dev.sieve.pruning.VisionSignals;
@@ -194,7 +195,10 @@ public final class Llava implements AutoCloseable {
             // Negative ids are SparseVLM's merged tokens: not original tokens, so not listed.
             java.util.function.Function<int[], int[]> toOriginal =
                     local -> Arrays.stream(local).filter(i -> i >= 0).map(i -> original == null ? i : original[i]).sorted().toArray();
-            if (pruned != null) {
+            if (pruned != null && pruned.firstStageKept() != null) {
+                stages.add(new Stage("llm", toOriginal.apply(pruned.firstStageKept())));
+                stages.add(new Stage("llm stage 2", toOriginal.apply(pruned.keptImageIndices())));
+            } else if (pruned != null) {
                 stages.add(new Stage("llm", toOriginal.apply(pruned.keptImageIndices())));
             }
             if (dropStages != null) {
@@ -259,8 +263,16 @@ public final class Llava implements AutoCloseable {
     /** What PyramidDrop did at each stage: the candidates (patch indices, raster order), their scores, the kept ones. */
     public record DropStage(int[] candidates, float[] scores, int[] kept) {}
 
-    /** What an LLM-side pruning step did: the image tokens kept (sorted) and the original positions of the rows that went on. */
-    public record Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores) {}
+    /**
+     * What an LLM-side pruning step did: the image tokens kept at the end (sorted) and the original positions
+     * of the rows that went on, the first cut's scores, and — for a two-stage schedule — the image tokens
+     * kept by the first cut (null for one cut).
+     */
+    public record Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores, int[] firstStageKept) {
+        public Pruned(int[] keptImageIndices, int[] keptPositions, float[] scores) {
+            this(keptImageIndices, keptPositions, scores, null);
+        }
+    }
 
     /** Called with each new token as soon as it is chosen (streaming). */
     public interface TokenListener {
@@ -463,7 +475,31 @@ public final class Llava implements AutoCloseable {
                 int[] kept = pruned.keptPositions();
                 final int[] before = positions;
                 lastPositions = reindexAfterCut ? continuingFrom(0, rows) : Arrays.stream(kept).map(r -> before[r]).toArray();
-                decoder.forward(x, rows, reindexAfterCut ? null : lastPositions, cache, ops, fastv.layer(), decoder.layers(), null);
+                int resume = fastv.layer();
+                if (fastv.secondLayer() > 0) {
+                    // Progressive schedule: layers [K, K2) on the first cut, ranked again by layer K2-1, cut again.
+                    int imageRows = pruned.keptImageIndices().length;
+                    int[] queries = fastv.queryRows(rows, merged.imageStart(), imageRows);
+                    AttentionProbe probe = AttentionProbe.of(queries, rows);
+                    decoder.forward(x, rows, reindexAfterCut ? null : lastPositions, cache, ops, fastv.layer(), fastv.secondLayer(), probe);
+                    float[] scores = new float[imageRows];
+                    for (int q = 0; q < queries.length; q++) {
+                        for (int j = 0; j < imageRows; j++) {
+                            scores[j] += probe.mean()[q * rows + merged.imageStart() + j];
+                        }
+                    }
+                    int[] keptLocal = TopK.largestSorted(scores, fastv.secondKeep());
+                    int[] keepRows = rowsKeeping(rows, merged.imageStart(), imageRows, keptLocal);
+                    x = compactRows(x, keepRows, t.hiddenSize());
+                    final int[] firstPositions = lastPositions;
+                    final Pruned first = pruned;
+                    lastPositions = reindexAfterCut ? continuingFrom(0, keepRows.length) : Arrays.stream(keepRows).map(r -> firstPositions[r]).toArray();
+                    pruned = new Pruned(Arrays.stream(keptLocal).map(k -> first.keptImageIndices()[k]).toArray(),
+                            Arrays.stream(keepRows).map(r -> first.keptPositions()[r]).toArray(), first.scores(), first.keptImageIndices());
+                    rows = keepRows.length;
+                    resume = fastv.secondLayer();
+                }
+                decoder.forward(x, rows, reindexAfterCut ? null : lastPositions, cache, ops, resume, decoder.layers(), null);
             }
             // Decode positions: one shared numbering when the prompt kept original ids (FastV/IVTP by default, or
             // positions=original); otherwise each layer continues after its own cached prompt.

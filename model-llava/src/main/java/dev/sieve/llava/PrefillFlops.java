@@ -23,6 +23,11 @@ public record PrefillFlops(int[] tokensPerLayer, double llm, double llmUnpruned,
         int entering = llmInputTokens(g, pruning);
         if (pruning.layerMethod() != null) {
             Arrays.fill(tokens, 0, pruning.layerMethod().layer(), entering);
+            Llava.Pruned cut = g.pruned();
+            if (cut.firstStageKept() != null) {
+                int afterFirst = g.promptLength() + cut.firstStageKept().length - cut.keptImageIndices().length;
+                Arrays.fill(tokens, pruning.layerMethod().layer(), pruning.layerMethod().secondLayer(), afterFirst);
+            }
         }
         if (pruning.pyramidDrop() != null || pruning.sparseVlm() != null) {
             int n = entering;

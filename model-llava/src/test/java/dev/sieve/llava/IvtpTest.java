@@ -70,6 +70,29 @@ class IvtpTest {
         }
     }
 
+    @Test
+    void twoStageScheduleCutsAgainAmongTheFirstCutsTokensAndCountsTokensPerLayer() {
+        try (Llava llava = Llava.load(EXAMPLE); ExecutionContext ctx = ExecutionContext.create(2)) {
+            TinyExample in = TinyExample.golden();
+            Ops ops = new Ops(ctx);
+            Ivtp twoStage = new Ivtp(1, 8, new int[] {0}, new double[] {1}, 2, 3);
+            Llava.Generation g = run(llava, in.pixels(), in.ids(), twoStage, ops);
+            Llava.Generation firstOnly = run(llava, in.pixels(), in.ids(), new Ivtp(1, 8), ops);
+            assertThat(g.pruned().firstStageKept()).containsExactly(firstOnly.pruned().keptImageIndices());
+            assertThat(g.pruned().keptImageIndices()).hasSize(3).isSorted();
+            assertThat(Arrays.stream(firstOnly.pruned().keptImageIndices()).boxed().toList())
+                    .containsAll(Arrays.stream(g.pruned().keptImageIndices()).boxed().toList());
+            assertThat(g.promptLength()).isEqualTo(9 + 3);
+            assertThat(g.lastLayerPositions()).containsExactly(g.pruned().keptPositions());
+            assertThat(g.stages()).extracting(Llava.Generation.Stage::name).containsExactly("llm", "llm stage 2");
+            PrefillFlops flops = PrefillFlops.of(g, llava.config(), new Llava.Pruning(null, twoStage), 25);
+            assertThat(flops.tokensPerLayer()).containsExactly(25, 17, 12, 12);
+            // keep2 = keep: the second cut keeps everything, so the run equals the single cut.
+            Llava.Generation same = run(llava, in.pixels(), in.ids(), new Ivtp(1, 8, new int[] {0}, new double[] {1}, 2, 8), ops);
+            assertThat(same.promptLogits()).containsExactly(firstOnly.promptLogits());
+        }
+    }
+
     private static Llava.Generation run(Llava llava, float[] pixels, int[] ids, Ivtp method, Ops ops) {
         return llava.generate(pixels, ids, 2, Sampler.greedy(), new int[0], (s, t) -> { }, new Llava.Pruning(null, method), ops);
     }

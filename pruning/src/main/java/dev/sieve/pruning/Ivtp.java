@@ -14,11 +14,19 @@ package dev.sieve.pruning;
  *
  * <p>Multi-layer fusion: with {@code scoreLayers} l1 < l2 < ... < K the importance is the weighted
  * mean of each layer's importance (weights {@code scoreWeights}, equal by default); the layers run in
- * segments with a probe at the end of each, so no layer is computed twice. The paper's pruning inside
- * the vision tower and its progressive two-stage schedule are not implemented.
+ * segments with a probe at the end of each, so no layer is computed twice.
+ *
+ * <p>Progressive two-stage schedule: with {@code secondLayer} K2 > K, the {@code keep} tokens left after
+ * the first cut are ranked again by the instruction tokens' attention in layer K2-1 and
+ * {@code secondKeep} of them go on from layer K2 (original positions throughout). The paper's pruning
+ * inside the vision tower is not implemented (the public material is too thin to reproduce it).
  */
-public record Ivtp(int layer, int keep, int[] scoreLayers, double[] scoreWeights) implements LayerMethod {
+public record Ivtp(int layer, int keep, int[] scoreLayers, double[] scoreWeights, int secondLayer, int secondKeep) implements LayerMethod {
     public Ivtp {
+        if (secondLayer != 0 && (secondLayer <= layer || secondKeep < 0 || secondKeep > keep)) {
+            throw new IllegalArgumentException("IVTP's second stage needs k2 > k=" + layer + " and keep2 <= keep=" + keep + ", got k2="
+                    + secondLayer + " keep2=" + secondKeep);
+        }
         if (layer < 1 || keep < 0) {
             throw new IllegalArgumentException("IVTP needs k >= 1 and keep >= 0, got k=" + layer + " keep=" + keep);
         }
@@ -49,21 +57,26 @@ public record Ivtp(int layer, int keep, int[] scoreLayers, double[] scoreWeights
         this(layer, keep, new int[] {layer - 1}, new double[] {1});
     }
 
+    /** One cut, ranked by the weighted layers' attention. */
+    public Ivtp(int layer, int keep, int[] scoreLayers, double[] scoreWeights) {
+        this(layer, keep, scoreLayers, scoreWeights, 0, 0);
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof Ivtp other && layer == other.layer && keep == other.keep
-                && java.util.Arrays.equals(scoreLayers, other.scoreLayers) && java.util.Arrays.equals(scoreWeights, other.scoreWeights);
+        return o instanceof Ivtp other && layer == other.layer && keep == other.keep && secondLayer == other.secondLayer
+                && secondKeep == other.secondKeep && java.util.Arrays.equals(scoreLayers, other.scoreLayers) && java.util.Arrays.equals(scoreWeights, other.scoreWeights);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(layer, keep, java.util.Arrays.hashCode(scoreLayers), java.util.Arrays.hashCode(scoreWeights));
+        return java.util.Objects.hash(layer, keep, secondLayer, secondKeep, java.util.Arrays.hashCode(scoreLayers), java.util.Arrays.hashCode(scoreWeights));
     }
 
     @Override
     public String toString() {
         return "IVTP(k=" + layer + ", keep=" + keep + ", layers=" + java.util.Arrays.toString(scoreLayers) + ", weights="
-                + java.util.Arrays.toString(scoreWeights) + ")";
+                + java.util.Arrays.toString(scoreWeights) + (secondLayer == 0 ? "" : ", k2=" + secondLayer + ", keep2=" + secondKeep) + ")";
     }
 
     @Override

@@ -29,6 +29,16 @@ public sealed interface LayerMethod permits FastV, Ivtp {
         return new double[] {1};
     }
 
+    /** The layer of a second, progressive cut (0: none): layers [layer, secondLayer) rank the tokens kept so far again. */
+    default int secondLayer() {
+        return 0;
+    }
+
+    /** Image tokens kept after the second cut (of the original ones; at most {@link #keep()}). */
+    default int secondKeep() {
+        return 0;
+    }
+
     /** Kept image-token indices (sorted) from the ranking scores. */
     default int[] select(float[] scores) {
         return TopK.largestSorted(scores, keep());

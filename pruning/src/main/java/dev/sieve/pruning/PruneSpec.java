@@ -11,7 +11,7 @@ import java.util.Map;
 public record PruneSpec(String method, Map<String, String> options) {
     public static final String ACCEPTED = "none, fastv:k=K,keep=N|RATIO, vispruner:keep=N|RATIO[,important=0.5], fastervlm:keep=N|RATIO,"
             + " divprune:keep=N|RATIO, random:keep=N|RATIO[,seed=S], uniform:keep=N|RATIO, pdrop:layers=8/16/24,ratios=0.5/0.25/0.125, visionzip:dominant=54,contextual=10|keep=64, or a vision-side method + fastv (e.g. vispruner:keep=8+fastv:k=2,keep=4);"
-            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2]; sparsevlm:keep=192|128|64 (LLaVA-1.5's 576 tokens) or sparsevlm:layers=2/6/15,counts=300/200/110;"
+            + " ivtp:k=K,keep=N|RATIO[,layers=L1/L2,weights=W1/W2][,k2=K2,keep2=N|RATIO]; sparsevlm:keep=192|128|64 (LLaVA-1.5's 576 tokens) or sparsevlm:layers=2/6/15,counts=300/200/110;"
             + " any method also takes positions=original|reindex";
 
     /** Splits {@code a+b} into its stages (at most one vision-side method, then at most one FastV). */
@@ -153,7 +153,7 @@ public record PruneSpec(String method, Map<String, String> options) {
         switch (method) {
             case "none" -> requireKeys(spec, options);
             case "fastv" -> requireKeys(spec, options, "k", "keep");
-            case "ivtp" -> requireKeys(spec, options, java.util.List.of("layers", "weights"), "k", "keep");
+            case "ivtp" -> requireKeys(spec, options, java.util.List.of("layers", "weights", "k2", "keep2"), "k", "keep");
             case "vispruner" -> requireKeys(spec, options, java.util.List.of("important"), "keep");
             case "fastervlm", "divprune", "uniform" -> requireKeys(spec, options, "keep");
             case "random" -> requireKeys(spec, options, java.util.List.of("seed"), "keep");
@@ -202,6 +202,25 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     /** IVTP with optional fusion: {@code layers=5/6/7} (below k) and {@code weights=0.2/0.3/0.5} (equal by default). */
     private Ivtp ivtp(int imageTokens, int layers) {
+        Ivtp one = ivtpFirstStage(imageTokens, layers);
+        if (!options.containsKey("k2") && !options.containsKey("keep2")) {
+            return one;
+        }
+        if (!options.containsKey("k2") || !options.containsKey("keep2")) {
+            throw new IllegalArgumentException("ivtp's second stage needs both k2= and keep2=");
+        }
+        int k2 = integer("k2");
+        if (k2 <= one.layer() || k2 >= layers) {
+            throw new IllegalArgumentException("ivtp k2=" + k2 + " must be between k+1=" + (one.layer() + 1) + " and " + (layers - 1));
+        }
+        int keep2 = budget(imageTokens, "keep2");
+        if (keep2 > one.keep()) {
+            throw new IllegalArgumentException("ivtp keep2=" + keep2 + " must not exceed keep=" + one.keep());
+        }
+        return new Ivtp(one.layer(), one.keep(), one.scoreLayers(), one.scoreWeights(), k2, keep2);
+    }
+
+    private Ivtp ivtpFirstStage(int imageTokens, int layers) {
         int k = layerK(layers);
         if (!options.containsKey("layers")) {
             if (options.containsKey("weights")) {
@@ -239,19 +258,23 @@ public record PruneSpec(String method, Map<String, String> options) {
 
     /** The keep option as a token count: an integer, or a ratio in (0, 1) of the image tokens (rounded). */
     public int budget(int imageTokens) {
-        String raw = options.get("keep");
+        return budget(imageTokens, "keep");
+    }
+
+    private int budget(int imageTokens, String key) {
+        String raw = options.get(key);
         double value;
         try {
             value = Double.parseDouble(raw);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(method + " keep=" + raw + " is not a number");
+            throw new IllegalArgumentException(method + " " + key + "=" + raw + " is not a number");
         }
         int keep = value > 0 && value < 1 ? (int) Math.round(value * imageTokens) : (int) value;
         if (keep != value && !(value > 0 && value < 1)) {
-            throw new IllegalArgumentException(method + " keep=" + raw + " must be a whole number of tokens or a ratio below 1");
+            throw new IllegalArgumentException(method + " " + key + "=" + raw + " must be a whole number of tokens or a ratio below 1");
         }
         if (keep < 0 || keep > imageTokens) {
-            throw new IllegalArgumentException(method + " keep=" + raw + " is outside 0.." + imageTokens + " (the image tokens)");
+            throw new IllegalArgumentException(method + " " + key + "=" + raw + " is outside 0.." + imageTokens + " (the image tokens)");
         }
         return keep;
     }

@@ -28,6 +28,14 @@ class PruneSpecTest {
     @Test
     void refusesWhatItCannotDoWithTheAcceptedList() {
         assertThat(PruneSpec.parse("ivtp:k=8,keep=0.25").layerMethod(576, 32)).isEqualTo(new Ivtp(8, 144));
+        assertThat(PruneSpec.parse("ivtp:k=8,keep=0.5,k2=16,keep2=0.25").layerMethod(576, 32))
+                .isEqualTo(new Ivtp(8, 288, new int[] {7}, new double[] {1}, 16, 144));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,k2=16,keep2=65").layerMethod(576, 32))
+                .hasMessageContaining("keep2=65 must not exceed keep=64");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,k2=8,keep2=32").layerMethod(576, 32))
+                .hasMessageContaining("k2=8 must be between k+1=9 and 31");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PruneSpec.parse("ivtp:k=8,keep=64,k2=16").layerMethod(576, 32))
+                .hasMessageContaining("needs both k2= and keep2=");
         assertThat(PruneSpec.parse("fastv:k=2,keep=64,positions=reindex").positions()).isEqualTo("reindex");
         assertThat(PruneSpec.parse("vispruner:keep=64,positions=original").positions()).isEqualTo("original");
         assertThat(PruneSpec.parse("fastv:k=2,keep=64").positions()).isNull();
