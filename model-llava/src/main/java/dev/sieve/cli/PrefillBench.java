@@ -65,7 +65,7 @@ final class PrefillBench {
                     + "%d untimed pass(es) of each configuration first%n", loadMs, full, config.vision().patches(), reps, warmPasses);
             out.flush();
             long firstStart = System.nanoTime();
-            Llava.Generation first = llava.generate(pixels, ids, 1, ops);
+            llava.generate(pixels, ids, 1, ops);
             out.printf(Locale.ROOT, "# first (cold) unpruned image + prefill, weights paged in: %.0f ms%n", (System.nanoTime() - firstStart) / 1e6);
             out.flush();
             for (int w = 0; w < warmPasses; w++) {
