@@ -22,7 +22,8 @@ import javax.imageio.ImageIO;
  */
 public final class AccuracyPlot {
     private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e),
-        new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22), new Color(0x7f7f7f)};
+        new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22), new Color(0x7f7f7f),
+        new Color(0x000080), new Color(0x808000)};
     private static final int W = 960;
     private static final int H = 600;
     private static final int LEFT = 80;
