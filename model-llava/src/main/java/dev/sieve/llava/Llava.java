@@ -482,12 +482,7 @@ public final class Llava implements AutoCloseable {
                     int[] queries = fastv.queryRows(rows, merged.imageStart(), imageRows);
                     AttentionProbe probe = AttentionProbe.of(queries, rows);
                     decoder.forward(x, rows, reindexAfterCut ? null : lastPositions, cache, ops, fastv.layer(), fastv.secondLayer(), probe);
-                    float[] scores = new float[imageRows];
-                    for (int q = 0; q < queries.length; q++) {
-                        for (int j = 0; j < imageRows; j++) {
-                            scores[j] += probe.mean()[q * rows + merged.imageStart() + j];
-                        }
-                    }
+                    float[] scores = meanAttention(probe, queries.length, rows, merged.imageStart(), imageRows);
                     int[] keptLocal = TopK.largestSorted(scores, fastv.secondKeep());
                     int[] keepRows = rowsKeeping(rows, merged.imageStart(), imageRows, keptLocal);
                     x = compactRows(x, keepRows, t.hiddenSize());
@@ -537,15 +532,10 @@ public final class Llava implements AutoCloseable {
             AttentionProbe probe = AttentionProbe.of(queries, s);
             decoder.forward(x, s, positions, cache, ops, from, layer + 1, probe);
             from = layer + 1;
-            float[] layerScores = new float[scores.length];
-            for (int q = 0; q < queries.length; q++) {
-                for (int j = 0; j < scores.length; j++) {
-                    layerScores[j] += probe.mean()[q * s + merged.imageStart() + j];
-                }
-            }
+            float[] layerScores = meanAttention(probe, queries.length, s, merged.imageStart(), scores.length);
             float w = (float) (method.scoreWeights()[l] / weightSum);
             for (int j = 0; j < scores.length; j++) {
-                scores[j] += w * (layerScores[j] / queries.length);
+                scores[j] += w * layerScores[j];
             }
         }
         if (from < method.layer()) {
@@ -553,6 +543,23 @@ public final class Llava implements AutoCloseable {
         }
         int[] kept = method.select(scores);
         return new Pruned(kept, rowsKeeping(s, merged.imageStart(), merged.imageRows(), kept), scores);
+    }
+
+    /**
+     * The probed query rows' attention (already averaged over heads) to keys [first, first + count), averaged
+     * over the {@code queries} rows: the score FastV, IVTP and SparseVLM rank visual tokens by.
+     */
+    private static float[] meanAttention(AttentionProbe probe, int queries, int keys, int first, int count) {
+        float[] scores = new float[count];
+        for (int q = 0; q < queries; q++) {
+            for (int j = 0; j < count; j++) {
+                scores[j] += probe.mean()[q * keys + first + j];
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            scores[j] /= queries;
+        }
+        return scores;
     }
 
     private static int[] continuingFrom(int start, int n) {
@@ -651,15 +658,7 @@ public final class Llava implements AutoCloseable {
             int[] queries = Arrays.stream(raters).map(r -> textStart + r).toArray();  // -1 (no text): the last row
             AttentionProbe probe = AttentionProbe.of(queries, n);
             decoder.forward(x[0], n, null, cache, ops, from, layer + 1, probe);
-            float[] scores = new float[visual];
-            for (int q = 0; q < queries.length; q++) {
-                for (int j = 0; j < visual; j++) {
-                    scores[j] += probe.mean()[q * n + start + j];
-                }
-            }
-            for (int j = 0; j < visual; j++) {
-                scores[j] /= queries.length;
-            }
+            float[] scores = meanAttention(probe, queries.length, n, start, visual);
             int[] keptLocal = sv.select(stage, scores);
             int[] recycle = SparseVlm.recycled(scores, keptLocal);
             float[] mergedRows = new float[0];
