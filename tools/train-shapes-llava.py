@@ -6,27 +6,39 @@ The model is defined here in plain PyTorch with exactly the llava-hf architectur
 Llama decoder with RMSNorm, rotate-half RoPE, GQA, SwiGLU, untied lm_head), so that Sieve (and
 transformers' LlavaForConditionalGeneration) load the result as any llava-hf checkpoint.
 
-Training signal: cross-entropy on the answer token(s) and </s> after the LLaVA-1.5 prompt
-"USER: <image>\\n{question} ASSISTANT:", plus an auxiliary multi-label loss on the last vision layer's
-[CLS] output (which scene colour/shape pairs are present). The auxiliary head plays the part of CLIP's
-contrastive pre-training: it gives the [CLS] token, and therefore the [CLS] attention that
-VisPruner, FasterVLM and VisionZip rank patches by, a meaning. The head itself is not saved (LLaVA
-never uses it), like CLIP's visual projection.
+Recipe, LLaVA's own in miniature, two stages:
+1. The vision tower alone (--vision-minutes), standing in for CLIP's pre-training: dense targets from the
+   split's scenes.jsonl (every patch names the colour and shape covering it, whether an object's centre
+   is in it, its row and column; the last layer's [CLS] names the colour-shape pairs present, which
+   gives the [CLS] attention that VisPruner, FasterVLM and VisionZip rank patches by a meaning).
+2. The tower frozen (its feature-layer states computed once), the projector and the language model
+   (--minutes) on all questions of an image packed as turns of one LLaVA-1.5 conversation
+   ("USER: <image>\n{question} ASSISTANT: {answer}</s>..."), cross-entropy on the answer and </s>,
+   plus attention guidance (--guide): in decoder layer 0, heads 0 and 1 of each content word of a
+   question (a colour, a shape, an image half) are pulled onto the patches it names; in layer 1 the
+   same heads of the token before the answer onto those words. Without it, a model this small stays
+   for thousands of steps on the plateau where it answers from priors (it takes a chain of five
+   small matrices to route a question word to the right patch); with it, the route is there in a few
+   hundred steps and the answer loss does the rest.
+Training heads are not saved (LLaVA never uses them, as it never uses CLIP's projection); the matrix
+products run in bfloat16 autocast (weights stay float32); goldens and evaluation run in float32.
 
 Needs Debian's python3-torch, python3-pil, python3-sentencepiece and sentencepiece (spm_train):
     sudo apt-get install python3-torch python3-pil python3-sentencepiece sentencepiece
 
 Usage (from the repository root; the whole recipe is in models/shapes-llava/README.md):
-    ./sieve dataset shapes --out data/shapes-train --count 24000 --seed 1
+    ./sieve dataset shapes --out data/shapes-train --count 30000 --seed 1 --questions-per-image 6
     ./sieve dataset shapes --out data/shapes-test --count 500 --seed 2 --questions-per-image 2
     /usr/bin/python3 tools/train-shapes-llava.py --train data/shapes-train --test data/shapes-test \
-        --out models/shapes-llava --minutes 45
+        --out models/shapes-llava --vision-minutes 15 --minutes 25
 """
 import argparse
+import functools
 import json
 import math
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -180,6 +192,7 @@ class LlamaAttention(nn.Module):
         self.k_proj = nn.Linear(h, self.kv * self.hd, bias=False)
         self.v_proj = nn.Linear(h, self.kv * self.hd, bias=False)
         self.o_proj = nn.Linear(self.heads * self.hd, h, bias=False)
+        self.keep_probs, self.probs = False, None
 
     def forward(self, x, cos, sin, mask):
         b, t, _ = x.shape
@@ -190,7 +203,9 @@ class LlamaAttention(nn.Module):
         rep = self.heads // self.kv
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
         s = (q @ k.transpose(-1, -2)) / math.sqrt(self.hd) + mask
-        return self.o_proj((torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, t, -1))
+        p = torch.softmax(s.float(), dim=-1)
+        self.probs = p if self.keep_probs else None  # for the attention-guidance loss
+        return self.o_proj((p @ v).transpose(1, 2).reshape(b, t, -1))
 
 
 class LlamaMlp(nn.Module):
@@ -267,6 +282,18 @@ class Llava(nn.Module):
         return self.language_model.lm_head(self.language_model.model.norm(x))
 
 
+def init_weights(model):
+    """transformers' initialisation (initializer_range 0.02 for every matrix, embedding and the patch
+    convolution; norms at one, biases at zero). PyTorch's default N(0, 1) embeddings would make text
+    tokens and position embeddings some fifty times larger than the projected patches and the patch
+    contents, and the model would learn to ignore both."""
+    for name, p in model.named_parameters():
+        if p.dim() >= 2:
+            nn.init.normal_(p, std=0.02)
+        elif name.endswith("class_embedding"):
+            nn.init.normal_(p, std=p.shape[0] ** -0.5)
+
+
 # ----------------------------------------------------------------------------- data
 
 def load_split(directory):
@@ -293,26 +320,49 @@ class Tok:
         self.pad = self.image + 1
         self.vocab = self.image + 2
 
+    # The task has a few thousand distinct questions: encode each once.
+    @functools.lru_cache(maxsize=None)
     def prompt(self, question):
         return [self.sp.bos_id()] + self.sp.encode("USER: ") + [self.image] + self.sp.encode("\n" + question + " ASSISTANT:")
 
+    @functools.lru_cache(maxsize=None)
     def answer(self, text):
         return self.sp.encode(text) + [self.sp.eos_id()]
 
+    @functools.lru_cache(maxsize=None)
+    def content_word(self, piece, relative):
+        """The word of a piece if it names what to look at (colour, shape, image half; not the relation)."""
+        if piece >= self.image:
+            return None
+        word = self.sp.id_to_piece(piece).lstrip("\u2581")
+        return word if word in CONTENT_WORDS and not (relative and word in QUADRANT_WORDS) else None
 
-def packed_batch(groups, tok):
+    @functools.lru_cache(maxsize=None)
+    def turn(self, question):
+        """A later turn of a multi-turn conversation."""
+        return self.sp.encode("USER: " + question + " ASSISTANT:")
+
+
+def packed_batch(groups, tok, phrases=False):
     """One sequence per image holding all its questions as turns (LLaVA-1.5 multi-turn:
-    "USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"), so the visual tokens are run once per
-    image for several answers; targets -100 except where the next token is an answer token or its </s>."""
-    seqs, answer_mask = [], []
-    for rows in groups:
-        seq = tok.prompt(rows[0]["question"])
-        mask = [False] * len(seq)
+    "USER: <image>\\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"), so the visual tokens are run once per
+    image for several answers. Questions come in a fresh random order each time, so every kind is also
+    trained as the first turn (the only one evaluation and the demo ask). Returns ids, targets (-100
+    except where the next token is an answer token or its </s>) and, for rows that carry their image's
+    "objects", the attention-guidance entries (layer, sequence, query position, head, "patches" or
+    "text", wanted positions) described at GUIDANCE below."""
+    seqs, answer_mask, guide = [], [], []
+    for b, rows in enumerate(groups):
+        rows = random.sample(rows, len(rows))
+        seq, mask = [], []
         for n, r in enumerate(rows):
-            if n > 0:
-                turn = tok.sp.encode("USER: " + r["question"] + " ASSISTANT:")
-                seq += turn
-                mask += [False] * len(turn)
+            turn = tok.prompt(r["question"]) if n == 0 else tok.turn(r["question"])
+            pair = r["kind"] == "relative"
+            words = [(len(seq) + k, w) for k, piece in enumerate(turn) if (w := tok.content_word(piece, pair))]
+            seq += turn
+            mask += [False] * len(turn)
+            if "objects" in r:
+                guide += question_guidance(b, words, len(seq) - 1, pair, r["objects"], phrases)
             a = tok.answer(r["answer"])
             seq += a
             mask += [True] * len(a)
@@ -326,38 +376,10 @@ def packed_batch(groups, tok):
         for k in range(len(x) - 1):
             if m[k + 1]:
                 tg[i, k] = x[k + 1]
-    return ids, tg
+    return ids, tg, guide
 
 
-def batch(rows, tok, index):
-    """Sequences right-padded to one length; targets -100 except on the answer and </s>."""
-    seqs, targets, img = [], [], []
-    for r in rows:
-        p, a = tok.prompt(r["question"]), tok.answer(r["answer"])
-        seqs.append(p + a)
-        targets.append([-100] * (len(p) - 1) + a + [-100])
-        img.append(index[r["image"]])
-    t = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), t), tok.pad, dtype=torch.long)
-    tgt = torch.full((len(seqs), t), -100, dtype=torch.long)
-    for i, (s, g) in enumerate(zip(seqs, targets)):
-        ids[i, :len(s)] = torch.tensor(s)
-        tgt[i, :len(g)] = torch.tensor(g)
-    return ids, tgt, img
-
-
-# ----------------------------------------------------------------------------- training
-
-def aux_labels_from_images(uint8_images):
-    """Multi-hot (colour, shape) presence can't be recovered from pixels cheaply, so the dataset's scene
-    file is not needed: we derive per-image colour presence from pixels (exact colours) instead."""
-    palette = np.array([[220, 40, 40], [40, 180, 60], [50, 90, 235], [235, 215, 40], [160, 60, 210], [245, 245, 245]])
-    flat = uint8_images.reshape(len(uint8_images), -1, 3).astype(np.int32)
-    out = np.zeros((len(uint8_images), len(palette)), dtype=np.float32)
-    for c, rgb in enumerate(palette):
-        out[:, c] = (np.abs(flat - rgb).sum(-1) == 0).sum(-1) >= 4
-    return torch.from_numpy(out)
-
+# ----------------------------------------------------------------------------- stage 1: the vision tower
 
 def covers(shape, dx, dy, r):
     """Sieve's rasteriser (dev.sieve.shapes.ShapeKind.covers) on pixel-centre offsets."""
@@ -370,66 +392,289 @@ def covers(shape, dx, dy, r):
     return ((np.abs(dx) <= r) & (np.abs(dy) <= 0.34 * r)) | ((np.abs(dy) <= r) & (np.abs(dx) <= 0.34 * r))
 
 
-def patch_labels(directory, index, size, patch):
-    """Per patch: 0 for background, else 1 + colour * 4 + shape of the object covering most of its pixels."""
+def scene_targets(directory, index, size, patch):
+    """Dense targets from the split's scenes.jsonl. Per patch: colour (0 background, else 1 + colour index)
+    and shape (0 background, else 1 + shape index) of the object covering most of its pixels, and whether
+    an object's centre lies in it. Per image: which colour-shape pairs, colours and shapes are present."""
     grid = size // patch
-    labels = np.zeros((len(index), grid * grid), dtype=np.int64)
+    n = len(index)
+    colour = np.zeros((n, grid * grid), dtype=np.int64)
+    shape = np.zeros((n, grid * grid), dtype=np.int64)
+    centre = np.zeros((n, grid * grid), dtype=np.float32)
+    present = np.zeros((n, len(COLOURS) * len(SHAPES) + len(COLOURS) + len(SHAPES)), dtype=np.float32)
     ys, xs = np.mgrid[0:size, 0:size] + 0.5
     with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
         for line in f:
             scene = json.loads(line)
+            i = index.get(scene["image"])
+            if i is None:
+                continue
             best = np.zeros((grid, grid))
-            label = np.zeros((grid, grid), dtype=np.int64)
+            c_label = np.zeros((grid, grid), dtype=np.int64)
+            s_label = np.zeros((grid, grid), dtype=np.int64)
             for o in scene["objects"]:
+                c, s = COLOURS.index(o["color"]), SHAPES.index(o["shape"])
                 mask = covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).astype(np.float64)
                 cover = mask.reshape(grid, patch, grid, patch).sum(axis=(1, 3))
-                cls = 1 + COLOURS.index(o["color"]) * len(SHAPES) + SHAPES.index(o["shape"])
                 better = cover > best
-                label[better] = cls
+                c_label[better], s_label[better] = 1 + c, 1 + s
                 best[better] = cover[better]
-            labels[index[scene["image"]]] = label.reshape(-1)
-    return torch.from_numpy(labels)
+                centre[i, min(int(o["cy"]) // patch, grid - 1) * grid + min(int(o["cx"]) // patch, grid - 1)] = 1
+                present[i, [c * len(SHAPES) + s, len(COLOURS) * len(SHAPES) + c, len(COLOURS) * len(SHAPES) + len(COLOURS) + s]] = 1
+            colour[i], shape[i] = c_label.reshape(-1), s_label.reshape(-1)
+    return {k: torch.from_numpy(v) for k, v in dict(colour=colour, shape=shape, centre=centre, present=present).items()}
 
 
-def evaluate(model, tok, rows, index, images, noise=False, limit=None):
+def scene_objects(directory, index, size, patch):
+    """Per image index: its objects as (colour, shape, quadrant, indices of the patches it covers)."""
+    grid = size // patch
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    out = {}
+    with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            scene = json.loads(line)
+            if scene["image"] not in index:
+                continue
+            objects = []
+            for o in scene["objects"]:
+                cover = covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).reshape(grid, patch, grid, patch).sum(axis=(1, 3))
+                quadrant = (0 if o["cy"] < size / 2 else 2) + (0 if o["cx"] < size / 2 else 1)
+                objects.append((o["color"], o["shape"], quadrant, tuple(np.flatnonzero(cover.reshape(-1) > 0))))
+            out[index[scene["image"]]] = objects
+    return out
+
+
+# GUIDANCE. Heads 0 and 1 of chosen tokens are pulled onto the positions a question is about:
+# - layer 0: every content word (a colour, a shape, an image half) looks at the patches it names;
+# - layer 1: the token before the answer reads the content words (for relative questions head 0 the
+#   first object's two words, head 1 the second's).
+# With phrases (--phrases), relative questions instead go one hop further: in layer 1 a shape word after
+# a colour word ("red circle") looks at the patches of that object alone, and in layer 2 head 0 of the
+# token before the answer reads the first object's shape word, head 1 the second's.
+PLURALS = {s + ("es" if s.endswith("s") else "s"): s for s in SHAPES}
+QUADRANT_WORDS = {"top", "bottom", "left", "right"}
+CONTENT_WORDS = set(COLOURS) | set(SHAPES) | set(PLURALS) | QUADRANT_WORDS
+
+
+def question_guidance(b, words, last, relative, objects, phrases):
+    """GUIDANCE entries of one question of sequence b: words are its (position, content word) pairs,
+    last the position of the token before the answer."""
+    out = [(0, b, at, head, "patches", word_patches(word, objects)) for at, word in words for head in (0, 1)]
+    at = [x for x, _ in words]
+    if relative and phrases:
+        named = [(x, tuple(sorted(p for o in objects if o[0] == c and o[1] == w for p in o[3])))
+                 for (_, c), (x, w) in zip(words[::2], words[1::2])]
+        out += [(1, b, x, head, "patches", ps) for x, ps in named for head in (0, 1)]
+        out += [(2, b, last, head, "text", (named[head][0],)) for head in (0, 1)]
+    else:
+        out += [(1, b, last, head, "text", tuple((at[:2] if head == 0 else at[2:]) if relative else at)) for head in (0, 1)]
+    return out
+
+
+def word_patches(word, objects):
+    """Patches of the objects one content word names: a colour, a shape, or an image half."""
+    half = {"top": (0, 1), "bottom": (2, 3), "left": (0, 2), "right": (1, 3)}.get(word)
+    shape = PLURALS.get(word, word)
+    return tuple(sorted({p for o in objects if o[0] == word or o[1] == shape or (half and o[2] in half) for p in o[3]}))
+
+
+class VisionHeads(nn.Module):
+    """Training-only heads standing in for CLIP's pre-training (not saved; LLaVA never uses them). On the
+    feature layer every patch names the colour and shape covering it, whether an object's centre is in
+    it (so objects can be counted) and its own row and column (so positions stay readable after the
+    tower). The last layer's [CLS] names what the scene holds, which gives its attention — the signal
+    VisPruner, FasterVLM and VisionZip rank patches by — a meaning."""
+
+    def __init__(self, h, grid):
+        super().__init__()
+        self.norm = nn.LayerNorm(h)
+        self.colour = nn.Linear(h, 1 + len(COLOURS))
+        self.shape = nn.Linear(h, 1 + len(SHAPES))
+        self.centre = nn.Linear(h, 1)
+        self.row = nn.Linear(h, grid)
+        self.col = nn.Linear(h, grid)
+        self.present = nn.Linear(h, len(COLOURS) * len(SHAPES) + len(COLOURS) + len(SHAPES))
+        self.grid = grid
+
+    def losses(self, hidden, cls, t):
+        x = self.norm(hidden[:, 1:])
+        b, p, _ = x.shape
+        where = torch.arange(p)
+        return {"colour": F.cross_entropy(self.colour(x).reshape(b * p, -1), t["colour"].reshape(-1)),
+                "shape": F.cross_entropy(self.shape(x).reshape(b * p, -1), t["shape"].reshape(-1)),
+                "centre": F.binary_cross_entropy_with_logits(self.centre(x).squeeze(-1), t["centre"]),
+                "row": F.cross_entropy(self.row(x).reshape(b * p, -1), (where // self.grid).repeat(b)),
+                "col": F.cross_entropy(self.col(x).reshape(b * p, -1), (where % self.grid).repeat(b)),
+                "present": F.binary_cross_entropy_with_logits(self.present(cls), t["present"])}
+
+    def object_patch_accuracy(self, hidden, t):
+        """Share of object-covered patches whose colour and shape are both named right."""
+        x = self.norm(hidden[:, 1:])
+        on = t["colour"] > 0
+        ok = (self.colour(x).argmax(-1) == t["colour"]) & (self.shape(x).argmax(-1) == t["shape"])
+        return float(ok[on].float().mean())
+
+
+def bf16():
+    """Training runs its matrix products in bfloat16 (weights, optimiser state and everything written stay
+    float32): on CPUs with AMX or AVX512-BF16 this makes a step about three times faster."""
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def cosine_lr(base, step, warmup, frac):
+    return base * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def pretrain_vision(model, train_images, targets, test_images, test_targets, minutes, batch, lr):
+    """Stage 1: the vision tower alone on the dense scene targets (LLaVA starts from a pre-trained CLIP)."""
+    tower = model.vision_tower.vision_model
+    grid = VISION["image_size"] // VISION["patch_size"]
+    heads = VisionHeads(VISION["hidden_size"], grid)
+    params = list(tower.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
+    start, step, budget = time.time(), 0, minutes * 60
+    test_px = pixel_values(test_images[:200])
+    test_t = {k: v[:200] for k, v in test_targets.items()}
+    while time.time() - start < budget:
+        chosen = random.sample(range(len(train_images)), batch)
+        with bf16():
+            hidden, cls = tower(pixel_values(train_images[chosen]))
+            parts = heads.losses(hidden, cls, {k: v[chosen] for k, v in targets.items()})
+        loss = sum(parts.values())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(lr, step, 100, (time.time() - start) / budget)
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            with torch.no_grad():
+                th, _ = tower(test_px)
+                acc = heads.object_patch_accuracy(th, test_t)
+            print(f"vision step {step} ({time.time() - start:.0f} s): loss {loss.item():.4f} "
+                  + " ".join(f"{k} {v.item():.3f}" for k, v in parts.items())
+                  + f" | held-out object patches right: {acc:.3f}", flush=True)
+    with torch.no_grad():
+        th, _ = tower(test_px)
+        acc = heads.object_patch_accuracy(th, test_t)
+    print(f"vision done: {step} steps, held-out object patches with colour and shape right: {acc:.3f}", flush=True)
+    return {"steps": step, "heldout_object_patch_accuracy": round(acc, 4)}
+
+
+def feature_layer(model, pixels_of, count, fast=False, chunk=256):
+    """The frozen tower's feature-layer patch states, [N, P, H], of pixels_of(slice) for count images
+    (computed once: LLaVA keeps its vision tower frozen, so stage 2 never runs it again). fast: in
+    bfloat16, for the training split; evaluation uses float32, as Sieve does."""
+    tower = model.vision_tower.vision_model
+    out = []
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast):
+        for s in range(0, count, chunk):
+            x = tower.pre_layrnorm(tower.embeddings(pixels_of(slice(s, s + chunk))))
+            for layer in tower.encoder.layers[:-1]:  # vision_feature_layer -2: the last layer is not needed
+                x = layer(x)
+            out.append(x[:, 1:].float())
+    return torch.cat(out)
+
+
+# ----------------------------------------------------------------------------- stage 2: projector + LLM
+
+def evaluate(model, tok, rows, index, hidden, limit=None):
+    """Greedy answers (up to 6 pieces) of the first turn, scored by exact match; hidden holds the
+    feature-layer states of the split's images."""
     model.eval()
     rows = rows[:limit] if limit else rows
     correct, per_kind = 0, {}
     with torch.no_grad():
-        for s in range(0, len(rows), 64):
-            chunk = rows[s:s + 64]
-            px = pixel_values(images[[index[r["image"]] for r in chunk]])
-            if noise:
-                px = torch.randn_like(px)
-            feats, _ = model.image_features(px)
-            prompts = [tok.prompt(r["question"]) for r in chunk]
-            for i, (r, p) in enumerate(zip(chunk, prompts)):
-                logits = model(torch.tensor([p]), feats[i:i + 1])
-                ids, answer = [], ""
-                for _ in range(6):  # one-word answers: a few greedy steps (number words take up to 5 pieces)
-                    nxt = int(logits[0, -1].argmax())
-                    if nxt == tok.sp.eos_id():
-                        break
-                    ids.append(nxt)
-                    logits = model(torch.tensor([p + ids]), feats[i:i + 1])
-                answer = tok.sp.decode(ids).strip()
-                ok = answer == r["answer"]
-                correct += ok
-                k = per_kind.setdefault(r["kind"], [0, 0])
-                k[0] += ok
-                k[1] += 1
+        for r in rows:
+            feats = model.multi_modal_projector(hidden[index[r["image"]]][None])
+            p = tok.prompt(r["question"])
+            ids = []
+            for _ in range(6):
+                nxt = int(model(torch.tensor([p + ids]), feats)[0, -1].argmax())
+                if nxt == tok.sp.eos_id():
+                    break
+                ids.append(nxt)
+            ok = tok.sp.decode(ids).strip() == r["answer"]
+            correct += ok
+            k = per_kind.setdefault(r["kind"], [0, 0])
+            k[0] += ok
+            k[1] += 1
     model.train()
     return correct / len(rows), {k: round(v[0] / v[1], 3) for k, v in sorted(per_kind.items())}
 
+
+def guidance_loss(decoder, guide, j, p, n):
+    """Mean over guided layers of the mean over their entries of -log(attention mass the query puts on the
+    wanted positions); j: first image position, p: image rows, n: expanded sequence length."""
+    total, terms = 0, 0
+    for layer in sorted({g[0] for g in guide}):
+        entries = [g for g in guide if g[0] == layer and g[5]]
+        if not entries:
+            continue
+        b, q, h = (torch.tensor([g[k] for g in entries]) for k in (1, 2, 3))
+        wanted = torch.zeros(len(entries), n)
+        for m, g in enumerate(entries):
+            # text positions after <image> moved by its expansion to p rows; patches start at j
+            wanted[m, [x + p - 1 for x in g[5]] if g[4] == "text" else [j + x for x in g[5]]] = 1
+        mass = (decoder[layer].self_attn.probs[b, h, q + p - 1] * wanted).sum(-1)
+        total, terms = total - mass.clamp_min(1e-6).log().mean(), terms + 1
+    return total / max(terms, 1)
+
+
+def train_language(model, tok, by_image, hidden, test, minutes, batch, lr, guide_weight, phrases):
+    """Stage 2: projector and language model on the cached features, vision tower frozen (LLaVA's recipe).
+    guide_weight: weight of the attention-guidance loss (GUIDANCE)."""
+    test_rows, test_index, test_hidden = test
+    decoder = model.language_model.model.layers
+    guided_layers = list(decoder)[:3]
+    for layer in guided_layers:
+        layer.self_attn.keep_probs = bool(guide_weight)
+    params = list(model.multi_modal_projector.parameters()) + list(model.language_model.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
+    image_ids = list(by_image)
+    start, step, seen, budget = time.time(), 0, 0, minutes * 60
+    while time.time() - start < budget:
+        chosen = random.sample(image_ids, batch)
+        ids, tgt, guide = packed_batch([by_image[i] for i in chosen], tok, phrases)
+        with bf16():
+            logits = model(ids, model.multi_modal_projector(hidden[chosen])).float()
+        # ids hold one <image> token that became P rows: shift the targets onto the expanded sequence.
+        p = hidden.shape[1]
+        j = int((ids[0] == tok.image).int().argmax())
+        tgt_full = torch.full((ids.shape[0], logits.shape[1]), -100, dtype=torch.long)
+        tgt_full[:, j + p:] = tgt[:, j + 1:]
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_full.reshape(-1), ignore_index=-100)
+        guided = guidance_loss(decoder, guide, j, p, logits.shape[1]) if guide_weight else torch.zeros(())
+        opt.zero_grad()
+        (loss + guide_weight * guided).backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        lr_now = cosine_lr(lr, step, 200, (time.time() - start) / budget)
+        for g in opt.param_groups:
+            g["lr"] = lr_now
+        opt.step()
+        step += 1
+        seen += sum(len(by_image[i]) for i in chosen)
+        if step % 50 == 0:
+            print(f"step {step} ({seen} questions, {time.time() - start:.0f} s): loss {loss.item():.4f} "
+                  f"guidance {guided.item():.4f} lr {lr_now:.2e}", flush=True)
+        if step % 500 == 0:
+            acc, kinds = evaluate(model, tok, test_rows, test_index, test_hidden, limit=300)
+            print(f"  held-out accuracy (first 300): {acc:.3f} {kinds}", flush=True)
+    for layer in guided_layers:
+        layer.self_attn.keep_probs = False
+    return {"steps": step, "questions_seen": seen}
 
 def train_tokenizer(rows, out_dir):
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "corpus.txt"), "w", encoding="utf-8") as f:
             for r in rows:
                 f.write("USER: " + r["question"] + " ASSISTANT: " + r["answer"] + "\n")
-        # Llama 2's trainer options (BPE, byte fallback, identity normalisation, split digits).
+        # Llama 2's trainer options (BPE, byte fallback, identity normalisation, split digits). The corpus
+        # has only a few dozen words, so a vocabulary larger than the merges it allows (hard limit off)
+        # makes every word one piece and every answer one token.
         subprocess.run(["spm_train", "--input=corpus.txt", "--model_prefix=tokenizer", "--model_type=bpe",
-                        "--vocab_size=400", "--hard_vocab_limit=false", "--byte_fallback=true",
+                        "--vocab_size=1000", "--hard_vocab_limit=false", "--byte_fallback=true",
                         "--normalization_rule_name=identity", "--remove_extra_whitespaces=false",
                         "--add_dummy_prefix=true", "--split_digits=true", "--allow_whitespace_only_pieces=true",
                         "--character_coverage=1.0", "--num_threads=1", "--minloglevel=2"],
@@ -477,7 +722,7 @@ def read_safetensors(path):
 
 
 def write_checkpoint(model, tok, out_dir):
-    state = {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("aux")}
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     write_safetensors(os.path.join(out_dir, "model.safetensors"), state, {"format": "pt"})
     text = dict(TEXT, model_type="llama", vocab_size=tok.vocab, bos_token_id=1, eos_token_id=2, torch_dtype="float32")
     vision = dict(VISION, model_type="clip_vision_model", hidden_act="quick_gelu", projection_dim=VISION["hidden_size"])
@@ -521,23 +766,26 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--test", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, default=45, help="training time budget")
-    ap.add_argument("--images-per-step", type=int, default=32)
+    ap.add_argument("--vision-minutes", type=float, default=12, help="stage 1 budget: the vision tower on dense targets")
+    ap.add_argument("--minutes", type=float, default=40, help="stage 2 budget: projector and language model")
+    ap.add_argument("--vision-batch", type=int, default=64, help="images per stage-1 step")
+    ap.add_argument("--images-per-step", type=int, default=32, help="images (each with all its questions) per stage-2 step")
+    ap.add_argument("--vision-lr", type=float, default=2e-3)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--guide", type=float, default=1.0,
+                    help="weight of the attention-guidance loss (0: none): in decoder layers 1 and 2, heads 0 and 1 of the "
+                         "token before each answer are pulled onto the patches its question is about (from scenes.jsonl)")
+    ap.add_argument("--phrases", action="store_true", help="relative questions: guide through the named objects (see GUIDANCE)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--eval-limit", type=int, default=300)
-    ap.add_argument("--pack", action="store_true", help="train on one multi-turn sequence per image (all its questions)")
-    ap.add_argument("--init", help="continue from this checkpoint directory's model.safetensors and tokenizer.model (its weights; "
-                    "fresh optimiser, schedule and auxiliary heads)")
-    ap.add_argument("--patch-aux", type=float, default=0.0,
-                    help="weight of a dense auxiliary loss: each patch of the feature layer predicts the colour and shape covering it"
-                         " (from the split's scenes.jsonl); the head is not saved")
+    ap.add_argument("--init", help="start from this checkpoint directory's weights and tokenizer.model "
+                    "(with --vision-minutes 0 its vision tower is kept as is)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
+    begin = time.time()
 
     train_rows, train_index, train_images = load_split(args.train)
     test_rows, test_index, test_images = load_split(args.test)
@@ -550,84 +798,51 @@ def main():
     print(f"train: {len(train_rows)} questions on {len(train_images)} images; test: {len(test_rows)}; vocab {tok.vocab}", flush=True)
 
     model = Llava(VISION, TEXT, tok.vocab, tok.image)
-    model.aux = nn.Linear(VISION["hidden_size"], len(COLOURS))
-    model.aux_patch = nn.Linear(VISION["hidden_size"], 1 + len(COLOURS) * len(SHAPES))
-    train_patch_labels = patch_labels(args.train, train_index, VISION["image_size"], VISION["patch_size"]) if args.patch_aux else None
-    for name, p in model.named_parameters():
-        if p.dim() == 2 and "embedding" not in name and "embed_tokens" not in name:
-            nn.init.normal_(p, std=0.02)
+    init_weights(model)
     if args.init:
         state = read_safetensors(os.path.join(args.init, "model.safetensors"))
         missing, unexpected = model.load_state_dict(state, strict=False)
-        if unexpected or [m for m in missing if not m.startswith("aux")]:
+        if missing or unexpected:
             raise SystemExit(f"--init {args.init}: tensors do not match the model: missing {missing}, unexpected {unexpected}")
-        print(f"continuing from {args.init}", flush=True)
-    aux_targets = aux_labels_from_images(train_images)
-    by_image = {}
-    for r in train_rows:
-        by_image.setdefault(train_index[r["image"]], []).append(r)
-    image_ids = list(by_image)
-    params = sum(p.numel() for n, p in model.named_parameters() if not n.startswith("aux"))
+        print(f"starting from {args.init}", flush=True)
+    params = sum(p.numel() for p in model.parameters())
     print(f"parameters: {params:,}", flush=True)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
-    budget = args.minutes * 60
-    start = time.time()
-    step, seen = 0, 0
-    warmup = 200
-    while time.time() - start < budget:
-        chosen = random.sample(image_ids, args.images_per_step)
-        rows = [r for i in chosen for r in by_image[i]]
-        px = pixel_values(train_images[chosen])
-        hidden, cls = model.vision_tower.vision_model(px)
-        feats = model.multi_modal_projector(hidden[:, 1:])
-        aux = F.binary_cross_entropy_with_logits(model.aux(cls), aux_targets[chosen])
-        if args.patch_aux:
-            patch_logits = model.aux_patch(hidden[:, 1:])
-            aux = aux + args.patch_aux / 0.3 * F.cross_entropy(patch_logits.reshape(-1, patch_logits.shape[-1]),
-                                                             train_patch_labels[chosen].reshape(-1))
-        if args.pack:
-            ids, tgt = packed_batch([by_image[i] for i in chosen], tok)
-            logits = model(ids, feats)
-        else:
-            where = {img: k for k, img in enumerate(chosen)}
-            ids, tgt, img = batch(rows, tok, train_index)
-            logits = model(ids, feats[[where[i] for i in img]])
-        # ids has one <image> token; logits have P-1 more positions: shift targets to the expanded sequence.
-        p = feats.shape[1]
-        tgt_full = torch.full((ids.shape[0], logits.shape[1]), -100, dtype=torch.long)
-        at = (ids == tok.image).int().argmax(dim=1)
-        for i in range(ids.shape[0]):
-            j = int(at[i])
-            tgt_full[i, j + p:] = tgt[i, j + 1:]
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_full.reshape(-1), ignore_index=-100)
-        total = loss + 0.3 * aux
-        opt.zero_grad()
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        frac = (time.time() - start) / budget
-        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.step()
-        step += 1
-        seen += len(rows)
-        if step % 50 == 0:
-            print(f"step {step} ({seen} questions, {time.time() - start:.0f} s): loss {loss.item():.4f} aux {aux.item():.4f} lr {lr:.2e}", flush=True)
-        if step % 500 == 0:
-            acc, kinds = evaluate(model, tok, test_rows, test_index, test_images, limit=args.eval_limit)
-            print(f"  held-out accuracy (first {args.eval_limit}): {acc:.3f} {kinds}", flush=True)
+    vision_report = {}
+    if args.vision_minutes > 0:
+        size, patch = VISION["image_size"], VISION["patch_size"]
+        vision_report = pretrain_vision(model, train_images, scene_targets(args.train, train_index, size, patch), test_images,
+                                        scene_targets(args.test, test_index, size, patch), args.vision_minutes,
+                                        args.vision_batch, args.vision_lr)
+    for p in model.vision_tower.parameters():
+        p.requires_grad_(False)
+    t0 = time.time()
+    train_hidden = feature_layer(model, lambda s: pixel_values(train_images[s]), len(train_images), fast=True)
+    test_hidden = feature_layer(model, lambda s: pixel_values(test_images[s]), len(test_images))
+    print(f"cached feature-layer states of {len(train_images) + len(test_images)} images in {time.time() - t0:.0f} s", flush=True)
+    del train_images
 
-    acc, kinds = evaluate(model, tok, test_rows, test_index, test_images)
-    noise_acc, noise_kinds = evaluate(model, tok, test_rows, test_index, test_images, noise=True)
+    by_image = {}
+    objects = scene_objects(args.train, train_index, VISION["image_size"], VISION["patch_size"]) if args.guide else {}
+    for r in train_rows:
+        i = train_index[r["image"]]
+        if args.guide:
+            r["objects"] = objects[i]
+        by_image.setdefault(i, []).append(r)
+    language_report = train_language(model, tok, by_image, train_hidden, (test_rows, test_index, test_hidden),
+                                     args.minutes, args.images_per_step, args.lr, args.guide, args.phrases)
+    minutes = (time.time() - begin) / 60
+
+    acc, kinds = evaluate(model, tok, test_rows, test_index, test_hidden)
     print(f"final held-out accuracy: {acc:.4f} {kinds}", flush=True)
+    noise = torch.randn(len(test_images), 3, VISION["image_size"], VISION["image_size"])
+    noise_hidden = feature_layer(model, lambda s: noise[s], len(noise))
+    noise_acc, noise_kinds = evaluate(model, tok, test_rows, test_index, noise_hidden)
     print(f"with the image replaced by noise: {noise_acc:.4f} {noise_kinds}", flush=True)
-    del model.aux
-    del model.aux_patch
     write_checkpoint(model, tok, args.out)
     write_goldens(model, tok, test_rows, test_index, test_images, args.out, 3)
     with open(os.path.join(args.out, "training.json"), "w") as f:
-        json.dump({"steps": step, "questions_seen": seen, "minutes": round((time.time() - start) / 60, 1),
+        json.dump({"minutes": round(minutes, 1), "vision": vision_report, "language": language_report,
                    "parameters": params, "heldout_accuracy": acc, "heldout_by_kind": kinds,
                    "noise_accuracy": noise_acc, "noise_by_kind": noise_kinds, "args": vars(args)}, f, indent=2)
         f.write("\n")
