@@ -45,7 +45,14 @@ class BatchGenerationTest {
                 Sampler fresh = b == 3 ? new Sampler(1.0f, 0.9f, 5) : Sampler.greedy();
                 Llava.Generation alone = llava.generate(r.pixels(), r.ids(), 6, fresh, stop, (s, t) -> { }, r.pruning(), ops);
                 Llava.Generation together = batch.get(b);
-                assertThat(together.promptLogits()).as("sample %d prefill", b).containsExactly(alone.promptLogits());
+                // Same code path, but not always bit-for-bit: float lane reductions of the Vector API have
+                // no fixed order, and interpreted and JIT-compiled runs of one prefill were seen to differ
+                // in the last bits (8.3e-6 on logits of ~3, once, in a full test run).
+                assertThat(together.promptLogits()).as("sample %d prefill", b).hasSameSizeAs(alone.promptLogits());
+                for (int i = 0; i < alone.promptLogits().length; i++) {
+                    float ref = alone.promptLogits()[i];
+                    assertThat(Math.abs(together.promptLogits()[i] - ref)).as("sample %d prompt logit %d", b, i).isLessThanOrEqualTo(1e-5f + 1e-5f * Math.abs(ref));
+                }
                 assertThat(together.newTokens()).as("sample %d tokens", b).containsExactly(alone.newTokens());
                 assertThat(together.stepLogits()).hasSameSizeAs(alone.stepLogits());
                 for (int i = 0; i < alone.stepLogits().length; i++) {
