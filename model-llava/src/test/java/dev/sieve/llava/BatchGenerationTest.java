@@ -48,20 +48,20 @@ class BatchGenerationTest {
                 // Same code path, but not always bit-for-bit: float lane reductions of the Vector API have
                 // no fixed order, and interpreted and JIT-compiled runs of one prefill were seen to differ
                 // in the last bits (8.3e-6 on logits of ~3, once, in a full test run).
-                assertThat(together.promptLogits()).as("sample %d prefill", b).hasSameSizeAs(alone.promptLogits());
-                for (int i = 0; i < alone.promptLogits().length; i++) {
-                    float ref = alone.promptLogits()[i];
-                    assertThat(Math.abs(together.promptLogits()[i] - ref)).as("sample %d prompt logit %d", b, i).isLessThanOrEqualTo(1e-5f + 1e-5f * Math.abs(ref));
-                }
+                assertClose(together.promptLogits(), alone.promptLogits(), 1e-5f, "sample " + b + " prompt logit");
                 assertThat(together.newTokens()).as("sample %d tokens", b).containsExactly(alone.newTokens());
-                assertThat(together.stepLogits()).hasSameSizeAs(alone.stepLogits());
-                for (int i = 0; i < alone.stepLogits().length; i++) {
-                    float ref = alone.stepLogits()[i];
-                    assertThat(Math.abs(together.stepLogits()[i] - ref)).as("sample %d step logit %d", b, i).isLessThanOrEqualTo(1e-4f + 1e-4f * Math.abs(ref));
-                }
+                assertClose(together.stepLogits(), alone.stepLogits(), 1e-4f, "sample " + b + " step logit");
                 lengths.add(together.promptLength());
             }
             assertThat(lengths).doesNotHaveDuplicates();
+        }
+    }
+
+    /** |actual - ref| <= tol + tol·|ref| element by element. */
+    private static void assertClose(float[] actual, float[] ref, float tol, String what) {
+        assertThat(actual).as(what + "s").hasSameSizeAs(ref);
+        for (int i = 0; i < ref.length; i++) {
+            assertThat(Math.abs(actual[i] - ref[i])).as("%s %d", what, i).isLessThanOrEqualTo(tol + tol * Math.abs(ref[i]));
         }
     }
 }
