@@ -42,7 +42,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 
