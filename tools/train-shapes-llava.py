@@ -391,56 +391,50 @@ def covers(shape, dx, dy, r):
     return ((np.abs(dx) <= r) & (np.abs(dy) <= 0.34 * r)) | ((np.abs(dy) <= r) & (np.abs(dx) <= 0.34 * r))
 
 
+def scene_covers(directory, index, size, patch):
+    """Each scene of the split's scenes.jsonl whose image is in index, as (image index, [(object, patch
+    coverage)]): the coverage is the object's pixel count in every patch, [grid, grid], by Sieve's rasteriser."""
+    grid = size // patch
+    ys, xs = np.mgrid[0:size, 0:size] + 0.5
+    with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            scene = json.loads(line)
+            if scene["image"] in index:
+                yield index[scene["image"]], [
+                    (o, covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).reshape(grid, patch, grid, patch).sum(axis=(1, 3)))
+                    for o in scene["objects"]]
+
+
 def scene_targets(directory, index, size, patch):
-    """Dense targets from the split's scenes.jsonl. Per patch: colour (0 background, else 1 + colour index)
-    and shape (0 background, else 1 + shape index) of the object covering most of its pixels, and whether
-    an object's centre lies in it. Per image: which colour-shape pairs, colours and shapes are present."""
+    """Dense targets. Per patch: colour (0 background, else 1 + colour index) and shape (0 background, else
+    1 + shape index) of the object covering most of its pixels, and whether an object's centre lies in it.
+    Per image: which colour-shape pairs, colours and shapes are present."""
     grid = size // patch
     n = len(index)
     colour = np.zeros((n, grid * grid), dtype=np.int64)
     shape = np.zeros((n, grid * grid), dtype=np.int64)
     centre = np.zeros((n, grid * grid), dtype=np.float32)
     present = np.zeros((n, len(COLOURS) * len(SHAPES) + len(COLOURS) + len(SHAPES)), dtype=np.float32)
-    ys, xs = np.mgrid[0:size, 0:size] + 0.5
-    with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            scene = json.loads(line)
-            i = index.get(scene["image"])
-            if i is None:
-                continue
-            best = np.zeros((grid, grid))
-            c_label = np.zeros((grid, grid), dtype=np.int64)
-            s_label = np.zeros((grid, grid), dtype=np.int64)
-            for o in scene["objects"]:
-                c, s = COLOURS.index(o["color"]), SHAPES.index(o["shape"])
-                mask = covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).astype(np.float64)
-                cover = mask.reshape(grid, patch, grid, patch).sum(axis=(1, 3))
-                better = cover > best
-                c_label[better], s_label[better] = 1 + c, 1 + s
-                best[better] = cover[better]
-                centre[i, min(int(o["cy"]) // patch, grid - 1) * grid + min(int(o["cx"]) // patch, grid - 1)] = 1
-                present[i, [c * len(SHAPES) + s, len(COLOURS) * len(SHAPES) + c, len(COLOURS) * len(SHAPES) + len(COLOURS) + s]] = 1
-            colour[i], shape[i] = c_label.reshape(-1), s_label.reshape(-1)
+    for i, objects in scene_covers(directory, index, size, patch):
+        best = np.zeros((grid, grid))
+        c_label = np.zeros((grid, grid), dtype=np.int64)
+        s_label = np.zeros((grid, grid), dtype=np.int64)
+        for o, cover in objects:
+            c, s = COLOURS.index(o["color"]), SHAPES.index(o["shape"])
+            better = cover > best
+            c_label[better], s_label[better] = 1 + c, 1 + s
+            best[better] = cover[better]
+            centre[i, min(int(o["cy"]) // patch, grid - 1) * grid + min(int(o["cx"]) // patch, grid - 1)] = 1
+            present[i, [c * len(SHAPES) + s, len(COLOURS) * len(SHAPES) + c, len(COLOURS) * len(SHAPES) + len(COLOURS) + s]] = 1
+        colour[i], shape[i] = c_label.reshape(-1), s_label.reshape(-1)
     return {k: torch.from_numpy(v) for k, v in dict(colour=colour, shape=shape, centre=centre, present=present).items()}
 
 
 def scene_objects(directory, index, size, patch):
     """Per image index: its objects as (colour, shape, quadrant, indices of the patches it covers)."""
-    grid = size // patch
-    ys, xs = np.mgrid[0:size, 0:size] + 0.5
-    out = {}
-    with open(os.path.join(directory, "scenes.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            scene = json.loads(line)
-            if scene["image"] not in index:
-                continue
-            objects = []
-            for o in scene["objects"]:
-                cover = covers(o["shape"], xs - o["cx"], ys - o["cy"], o["r"]).reshape(grid, patch, grid, patch).sum(axis=(1, 3))
-                quadrant = (0 if o["cy"] < size / 2 else 2) + (0 if o["cx"] < size / 2 else 1)
-                objects.append((o["color"], o["shape"], quadrant, tuple(np.flatnonzero(cover.reshape(-1) > 0))))
-            out[index[scene["image"]]] = objects
-    return out
+    return {i: [(o["color"], o["shape"], (0 if o["cy"] < size / 2 else 2) + (0 if o["cx"] < size / 2 else 1),
+                 tuple(np.flatnonzero(cover.reshape(-1) > 0))) for o, cover in objects]
+            for i, objects in scene_covers(directory, index, size, patch)}
 
 
 # GUIDANCE. Heads 0 and 1 of chosen tokens are pulled onto the positions a question is about:
