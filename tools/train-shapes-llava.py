@@ -19,8 +19,10 @@ Recipe, LLaVA's own in miniature, two stages:
    same heads of the token before the answer onto those words. Without it, a model this small stays
    for thousands of steps on the plateau where it answers from priors (it takes a chain of five
    small matrices to route a question word to the right patch); with it, the route is there in a few
-   hundred steps and the answer loss does the rest.
-Training heads are not saved (LLaVA never uses them, as it never uses CLIP's projection); the matrix
+   hundred steps and the answer loss does the rest. Relative questions get a longer route (each
+   named object found by colour AND shape, its centre probed, the two centres compared in layer 2;
+   see GUIDANCE).
+Training heads and probes are not saved (LLaVA never uses them, as it never uses CLIP's projection); the matrix
 products run in bfloat16 autocast (weights stay float32); goldens and evaluation run in float32.
 
 Needs Debian's python3-torch, python3-pil, python3-sentencepiece and sentencepiece (spm_train):
@@ -225,10 +227,13 @@ class LlamaLayer(nn.Module):
         self.self_attn = LlamaAttention(c)
         self.post_attention_layernorm = RmsNorm(c["hidden_size"], c["rms_norm_eps"])
         self.mlp = LlamaMlp(c)
+        self.keep_output, self.output = False, None
 
     def forward(self, x, cos, sin, mask):
         x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
-        return x + self.mlp(self.post_attention_layernorm(x))
+        x = x + self.mlp(self.post_attention_layernorm(x))
+        self.output = x if self.keep_output else None  # for the position probes of relative questions
+        return x
 
 
 class LlamaModel(nn.Module):
@@ -337,20 +342,25 @@ class Tok:
         return word if word in CONTENT_WORDS and not (relative and word in QUADRANT_WORDS) else None
 
     @functools.lru_cache(maxsize=None)
+    def is_relation(self, piece):
+        return piece < self.image and self.sp.id_to_piece(piece).lstrip("\u2581") in RELATION_WORDS
+
+    @functools.lru_cache(maxsize=None)
     def turn(self, question):
         """A later turn of a multi-turn conversation."""
         return self.sp.encode("USER: " + question + " ASSISTANT:")
 
 
-def packed_batch(groups, tok, phrases=False):
+def packed_batch(groups, tok):
     """One sequence per image holding all its questions as turns (LLaVA-1.5 multi-turn:
     "USER: <image>\\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>"), so the visual tokens are run once per
     image for several answers. Questions come in a fresh random order each time, so every kind is also
     trained as the first turn (the only one evaluation and the demo ask). Returns ids, targets (-100
     except where the next token is an answer token or its </s>) and, for rows that carry their image's
     "objects", the attention-guidance entries (layer, sequence, query position, head, "patches" or
-    "text", wanted positions) described at GUIDANCE below."""
-    seqs, answer_mask, guide = [], [], []
+    "text", wanted positions) and position-probe entries (layer, sequence, position, target) described
+    at GUIDANCE below."""
+    seqs, answer_mask, guide, probes = [], [], [], []
     for b, rows in enumerate(groups):
         rows = random.sample(rows, len(rows))
         seq, mask = [], []
@@ -358,10 +368,15 @@ def packed_batch(groups, tok, phrases=False):
             turn = tok.prompt(r["question"]) if n == 0 else tok.turn(r["question"])
             pair = r["kind"] == "relative"
             words = [(len(seq) + k, w) for k, piece in enumerate(turn) if (w := tok.content_word(piece, pair))]
+            relation = [len(seq) + k for k, piece in enumerate(turn) if pair and tok.is_relation(piece)]
             seq += turn
             mask += [False] * len(turn)
             if "objects" in r:
-                guide += question_guidance(b, words, len(seq) - 1, pair, r["objects"], phrases)
+                guide += question_guidance(b, words, len(seq) - 1, r["objects"])
+                if pair:
+                    g, pr = relative_guidance(b, words, relation[0], len(seq) - 1, r["objects"])
+                    guide += g
+                    probes += pr
             a = tok.answer(r["answer"])
             seq += a
             mask += [True] * len(a)
@@ -375,7 +390,7 @@ def packed_batch(groups, tok, phrases=False):
         for k in range(len(x) - 1):
             if m[k + 1]:
                 tg[i, k] = x[k + 1]
-    return ids, tg, guide
+    return ids, tg, guide, probes
 
 
 # ----------------------------------------------------------------------------- stage 1: the vision tower
@@ -431,37 +446,50 @@ def scene_targets(directory, index, size, patch):
 
 
 def scene_objects(directory, index, size, patch):
-    """Per image index: its objects as (colour, shape, quadrant, indices of the patches it covers)."""
+    """Per image index: its objects as (colour, shape, quadrant, indices of the patches it covers, centre x
+    and y scaled to [-1, 1])."""
     return {i: [(o["color"], o["shape"], (0 if o["cy"] < size / 2 else 2) + (0 if o["cx"] < size / 2 else 1),
-                 tuple(np.flatnonzero(cover.reshape(-1) > 0))) for o, cover in objects]
+                 tuple(np.flatnonzero(cover.reshape(-1) > 0)), 2 * o["cx"] / size - 1, 2 * o["cy"] / size - 1)
+                for o, cover in objects]
             for i, objects in scene_covers(directory, index, size, patch)}
 
 
 # GUIDANCE. Heads 0 and 1 of chosen tokens are pulled onto the positions a question is about:
 # - layer 0: every content word (a colour, a shape, an image half) looks at the patches it names;
-# - layer 1: the token before the answer reads the content words (for relative questions head 0 the
-#   first object's two words, head 1 the second's).
-# With phrases (--phrases), relative questions instead go one hop further: in layer 1 a shape word after
-# a colour word ("red circle") looks at the patches of that object alone, and in layer 2 head 0 of the
-# token before the answer reads the first object's shape word, head 1 the second's.
+# - layer 1: the token before the answer reads the content words.
+# A relative question ("Is the red circle left of the blue square?") needs more: two objects found by a
+# conjunction (red AND circle), their positions compared. So, in addition:
+# - layer 0: head 2 of each object's shape word reads its colour word ("red" before "circle");
+# - layer 1: heads 0 and 1 of that shape word look at the patches of that one object, and a probe
+#   (a training-only linear map) must read the object's centre from the shape word's state after it;
+# - layer 2: head 0 of the token before the answer reads the first object's shape word, head 1 the
+#   second's, head 2 the relation word ("left" or "above"); a probe must read the centres' difference
+#   (first minus second, x and y) from its state after layer 2.
 PLURALS = {s + ("es" if s.endswith("s") else "s"): s for s in SHAPES}
 QUADRANT_WORDS = {"top", "bottom", "left", "right"}
 CONTENT_WORDS = set(COLOURS) | set(SHAPES) | set(PLURALS) | QUADRANT_WORDS
+RELATION_WORDS = {"left", "above"}
+PROBED_LAYERS = (1, 2)
 
 
-def question_guidance(b, words, last, relative, objects, phrases):
-    """GUIDANCE entries of one question of sequence b: words are its (position, content word) pairs,
-    last the position of the token before the answer."""
+def question_guidance(b, words, last, objects):
+    """GUIDANCE entries of one question of sequence b common to every kind: words are its (position,
+    content word) pairs, last the position of the token before the answer."""
     out = [(0, b, at, head, "patches", word_patches(word, objects)) for at, word in words for head in (0, 1)]
-    at = [x for x, _ in words]
-    if relative and phrases:
-        named = [(x, tuple(sorted(p for o in objects if o[0] == c and o[1] == w for p in o[3])))
-                 for (_, c), (x, w) in zip(words[::2], words[1::2])]
-        out += [(1, b, x, head, "patches", ps) for x, ps in named for head in (0, 1)]
-        out += [(2, b, last, head, "text", (named[head][0],)) for head in (0, 1)]
-    else:
-        out += [(1, b, last, head, "text", tuple((at[:2] if head == 0 else at[2:]) if relative else at)) for head in (0, 1)]
-    return out
+    return out + [(1, b, last, head, "text", tuple(at for at, _ in words)) for head in (0, 1)]
+
+
+def relative_guidance(b, words, relation, last, objects):
+    """The relative question's own GUIDANCE entries and position-probe entries (layer, sequence, position,
+    target x and y); words are its four content words (colour, shape, colour, shape), relation the
+    position of "left" or "above"."""
+    (ca, colour_a), (sa, shape_a), (cb, colour_b), (sb, shape_b) = words
+    a, b_ = (next(o for o in objects if o[0] == c and o[1] == s) for c, s in ((colour_a, shape_a), (colour_b, shape_b)))
+    guide = [(0, b, sa, 2, "text", (ca,)), (0, b, sb, 2, "text", (cb,))]
+    guide += [(1, b, at, head, "patches", o[3]) for at, o in ((sa, a), (sb, b_)) for head in (0, 1)]
+    guide += [(2, b, last, 0, "text", (sa,)), (2, b, last, 1, "text", (sb,)), (2, b, last, 2, "text", (relation,))]
+    probes = [(1, b, sa, (a[4], a[5])), (1, b, sb, (b_[4], b_[5])), (2, b, last, (a[4] - b_[4], a[5] - b_[5]))]
+    return guide, probes
 
 
 def word_patches(word, objects):
@@ -615,21 +643,38 @@ def guidance_loss(decoder, guide, j, p, n):
     return total / max(terms, 1)
 
 
-def train_language(model, tok, by_image, hidden, test, minutes, batch, lr, guide_weight, phrases):
+def probe_loss(decoder, probes_of, entries, p):
+    """Mean squared error of the position probes (GUIDANCE) over their entries, layer by layer; text
+    positions after <image> move by its expansion to p rows."""
+    total = 0
+    for layer, probe in probes_of.items():
+        chosen = [e for e in entries if e[0] == layer]
+        if chosen:
+            b, at = torch.tensor([e[1] for e in chosen]), torch.tensor([e[2] + p - 1 for e in chosen])
+            total = total + F.mse_loss(probe(decoder[layer].output[b, at].float()), torch.tensor([e[3] for e in chosen]))
+    return total
+
+
+def train_language(model, tok, by_image, hidden, test, minutes, batch, lr, guide_weight):
     """Stage 2: projector and language model on the cached features, vision tower frozen (LLaVA's recipe).
-    guide_weight: weight of the attention-guidance loss (GUIDANCE)."""
+    guide_weight: weight of the attention-guidance and position-probe losses (GUIDANCE)."""
     test_rows, test_index, test_hidden = test
     decoder = model.language_model.model.layers
     guided_layers = list(decoder)[:3]
     for layer in guided_layers:
         layer.self_attn.keep_probs = bool(guide_weight)
+    for n in PROBED_LAYERS:
+        decoder[n].keep_output = bool(guide_weight)
+    h = TEXT["hidden_size"]
+    probes_of = {n: nn.Linear(h, 2) for n in PROBED_LAYERS}  # training-only, like VisionHeads
     params = list(model.multi_modal_projector.parameters()) + list(model.language_model.parameters())
+    params += [w for probe in probes_of.values() for w in probe.parameters()]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     image_ids = list(by_image)
     start, step, seen, budget = time.time(), 0, 0, minutes * 60
     while time.time() - start < budget:
         chosen = random.sample(image_ids, batch)
-        ids, tgt, guide = packed_batch([by_image[i] for i in chosen], tok, phrases)
+        ids, tgt, guide, probes = packed_batch([by_image[i] for i in chosen], tok)
         with bf16():
             logits = model(ids, model.multi_modal_projector(hidden[chosen])).float()
         # ids hold one <image> token that became P rows: shift the targets onto the expanded sequence.
@@ -639,8 +684,9 @@ def train_language(model, tok, by_image, hidden, test, minutes, batch, lr, guide
         tgt_full[:, j + p:] = tgt[:, j + 1:]
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_full.reshape(-1), ignore_index=-100)
         guided = guidance_loss(decoder, guide, j, p, logits.shape[1]) if guide_weight else torch.zeros(())
+        probed = probe_loss(decoder, probes_of, probes, p) if guide_weight and probes else torch.zeros(())
         opt.zero_grad()
-        (loss + guide_weight * guided).backward()
+        (loss + guide_weight * (guided + probed)).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         lr_now = cosine_lr(lr, step, 200, (time.time() - start) / budget)
         for g in opt.param_groups:
@@ -650,12 +696,14 @@ def train_language(model, tok, by_image, hidden, test, minutes, batch, lr, guide
         seen += sum(len(by_image[i]) for i in chosen)
         if step % 50 == 0:
             print(f"step {step} ({seen} questions, {time.time() - start:.0f} s): loss {loss.item():.4f} "
-                  f"guidance {guided.item():.4f} lr {lr_now:.2e}", flush=True)
+                  f"guidance {guided.item():.4f} probes {probed.item():.4f} lr {lr_now:.2e}", flush=True)
         if step % 500 == 0:
             acc, kinds = evaluate(model, tok, test_rows, test_index, test_hidden, limit=300)
             print(f"  held-out accuracy (first 300): {acc:.3f} {kinds}", flush=True)
     for layer in guided_layers:
         layer.self_attn.keep_probs = False
+    for n in PROBED_LAYERS:
+        decoder[n].keep_output = False
     return {"steps": step, "questions_seen": seen}
 
 def train_tokenizer(rows, out_dir):
@@ -766,9 +814,8 @@ def main():
     ap.add_argument("--vision-lr", type=float, default=2e-3)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--guide", type=float, default=1.0,
-                    help="weight of the attention-guidance loss (0: none): in decoder layers 1 and 2, heads 0 and 1 of the "
-                         "token before each answer are pulled onto the patches its question is about (from scenes.jsonl)")
-    ap.add_argument("--phrases", action="store_true", help="relative questions: guide through the named objects (see GUIDANCE)")
+                    help="weight of the attention-guidance and position-probe losses (0: none): chosen heads of decoder "
+                         "layers 0-2 are pulled onto the words and patches a question is about (GUIDANCE; from scenes.jsonl)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", help="start from this checkpoint directory's weights and tokenizer.model "
@@ -807,6 +854,15 @@ def main():
         vision_report = pretrain_vision(model, train_images, scene_targets(args.train, train_index, size, patch), test_images,
                                         scene_targets(args.test, test_index, size, patch), args.vision_minutes,
                                         args.vision_batch, args.vision_lr)
+    if args.minutes <= 0:
+        # Stage 1 only: the checkpoint (random language model) is for a later --init ... --vision-minutes 0.
+        write_checkpoint(model, tok, args.out)
+        with open(os.path.join(args.out, "training.json"), "w") as f:
+            json.dump({"minutes": round((time.time() - begin) / 60, 1), "vision": vision_report, "parameters": params,
+                       "args": vars(args)}, f, indent=2)
+            f.write("\n")
+        print(f"stage 1 only (--minutes 0): wrote {args.out}", flush=True)
+        return
     for p in model.vision_tower.parameters():
         p.requires_grad_(False)
     t0 = time.time()
@@ -823,7 +879,7 @@ def main():
             r["objects"] = objects[i]
         by_image.setdefault(i, []).append(r)
     language_report = train_language(model, tok, by_image, train_hidden, (test_rows, test_index, test_hidden),
-                                     args.minutes, args.images_per_step, args.lr, args.guide, args.phrases)
+                                     args.minutes, args.images_per_step, args.lr, args.guide)
     minutes = (time.time() - begin) / 60
 
     acc, kinds = evaluate(model, tok, test_rows, test_index, test_hidden)
