@@ -32,7 +32,7 @@ Usage (from the repository root; the whole recipe is in models/shapes-llava/READ
     ./sieve dataset shapes --out data/shapes-train --count 30000 --seed 1 --questions-per-image 6
     ./sieve dataset shapes --out data/shapes-test --count 500 --seed 2 --questions-per-image 2
     /usr/bin/python3 tools/train-shapes-llava.py --train data/shapes-train --test data/shapes-test \
-        --out models/shapes-llava --vision-minutes 15 --minutes 25
+        --out models/shapes-llava --vision-minutes 15 --minutes 38
 """
 import argparse
 import functools
@@ -807,8 +807,8 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--test", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--vision-minutes", type=float, default=12, help="stage 1 budget: the vision tower on dense targets")
-    ap.add_argument("--minutes", type=float, default=40, help="stage 2 budget: projector and language model")
+    ap.add_argument("--vision-minutes", type=float, default=15, help="stage 1 budget: the vision tower on dense targets")
+    ap.add_argument("--minutes", type=float, default=38, help="stage 2 budget: projector and language model (0: stop after stage 1, for a later --init)")
     ap.add_argument("--vision-batch", type=int, default=64, help="images per stage-1 step")
     ap.add_argument("--images-per-step", type=int, default=32, help="images (each with all its questions) per stage-2 step")
     ap.add_argument("--vision-lr", type=float, default=2e-3)
