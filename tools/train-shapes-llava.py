@@ -454,7 +454,8 @@ def scene_objects(directory, index, size, patch):
             for i, objects in scene_covers(directory, index, size, patch)}
 
 
-# GUIDANCE. Heads 0 and 1 of chosen tokens are pulled onto the positions a question is about:
+# GUIDANCE. Chosen heads of chosen tokens are pulled onto the positions a question is about (heads 0 and 1
+# unless said otherwise):
 # - layer 0: every content word (a colour, a shape, an image half) looks at the patches it names;
 # - layer 1: the token before the answer reads the content words.
 # A relative question ("Is the red circle left of the blue square?") needs more: two objects found by a
@@ -778,9 +779,13 @@ def write_checkpoint(model, tok, out_dir):
            "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": size}}
     gen = {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": tok.pad}
     for name, obj in (("config.json", config), ("preprocessor_config.json", pre), ("generation_config.json", gen)):
-        with open(os.path.join(out_dir, name), "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
+        write_json(os.path.join(out_dir, name), obj)
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
 
 
 def write_goldens(model, tok, rows, index, images, out_dir, count):
@@ -857,10 +862,8 @@ def main():
     if args.minutes <= 0:
         # Stage 1 only: the checkpoint (random language model) is for a later --init ... --vision-minutes 0.
         write_checkpoint(model, tok, args.out)
-        with open(os.path.join(args.out, "training.json"), "w") as f:
-            json.dump({"minutes": round((time.time() - begin) / 60, 1), "vision": vision_report, "parameters": params,
-                       "args": vars(args)}, f, indent=2)
-            f.write("\n")
+        write_json(os.path.join(args.out, "training.json"), {"minutes": round((time.time() - begin) / 60, 1),
+                                                             "vision": vision_report, "parameters": params, "args": vars(args)})
         print(f"stage 1 only (--minutes 0): wrote {args.out}", flush=True)
         return
     for p in model.vision_tower.parameters():
@@ -890,11 +893,10 @@ def main():
     print(f"with the image replaced by noise: {noise_acc:.4f} {noise_kinds}", flush=True)
     write_checkpoint(model, tok, args.out)
     write_goldens(model, tok, test_rows, test_index, test_images, args.out, 3)
-    with open(os.path.join(args.out, "training.json"), "w") as f:
-        json.dump({"minutes": round(minutes, 1), "vision": vision_report, "language": language_report,
-                   "parameters": params, "heldout_accuracy": acc, "heldout_by_kind": kinds,
-                   "noise_accuracy": noise_acc, "noise_by_kind": noise_kinds, "args": vars(args)}, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join(args.out, "training.json"), {
+        "minutes": round(minutes, 1), "vision": vision_report, "language": language_report, "parameters": params,
+        "heldout_accuracy": acc, "heldout_by_kind": kinds, "noise_accuracy": noise_acc, "noise_by_kind": noise_kinds,
+        "args": vars(args)})
 
 
 if __name__ == "__main__":
