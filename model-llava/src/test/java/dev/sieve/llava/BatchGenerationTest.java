@@ -48,20 +48,12 @@ class BatchGenerationTest {
                 // Same code path, but not always bit-for-bit: in one full test run the batch's (colder)
                 // prefill differed from the later one in the last bits (at most 8.3e-6 on logits of ~3),
                 // most likely float lane reductions ordered differently before and after JIT compilation.
-                assertClose(together.promptLogits(), alone.promptLogits(), 1e-5f, "sample " + b + " prompt logit");
+                LlavaGoldenTest.close(together.promptLogits(), alone.promptLogits(), 1e-5, "sample " + b + " prompt logits");
                 assertThat(together.newTokens()).as("sample %d tokens", b).containsExactly(alone.newTokens());
-                assertClose(together.stepLogits(), alone.stepLogits(), 1e-4f, "sample " + b + " step logit");
+                LlavaGoldenTest.close(together.stepLogits(), alone.stepLogits(), 1e-4, "sample " + b + " step logits");
                 lengths.add(together.promptLength());
             }
             assertThat(lengths).doesNotHaveDuplicates();
-        }
-    }
-
-    /** |actual - ref| <= tol + tol·|ref| element by element. */
-    private static void assertClose(float[] actual, float[] ref, float tol, String what) {
-        assertThat(actual).as(what + "s").hasSameSizeAs(ref);
-        for (int i = 0; i < ref.length; i++) {
-            assertThat(Math.abs(actual[i] - ref[i])).as("%s %d", what, i).isLessThanOrEqualTo(tol + tol * Math.abs(ref[i]));
         }
     }
 }

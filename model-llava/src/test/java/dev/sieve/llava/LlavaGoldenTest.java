@@ -82,13 +82,18 @@ class LlavaGoldenTest {
 
     /** |a - b| <= 1e-4 + 1e-4 |b| elementwise, as the fixtures suggest for float32 re-implementations. */
     static void close(float[] actual, float[] expected, String what) {
+        close(actual, expected, 1e-4, what);
+    }
+
+    /** |a - b| <= tol + tol |b| elementwise; prints the largest difference. */
+    static void close(float[] actual, float[] expected, double tol, String what) {
         assertThat(actual.length).as(what + " length").isEqualTo(expected.length);
         double worst = 0;
         for (int i = 0; i < actual.length; i++) {
             double diff = Math.abs(actual[i] - expected[i]);
             worst = Math.max(worst, diff);
-            if (diff > 1e-4 + 1e-4 * Math.abs(expected[i])) {
-                throw new AssertionError(what + "[" + i + "] = " + actual[i] + ", transformers " + expected[i] + " (diff " + diff + ")");
+            if (diff > tol + tol * Math.abs(expected[i])) {
+                throw new AssertionError(what + "[" + i + "] = " + actual[i] + ", expected " + expected[i] + " (diff " + diff + ", tolerance " + tol + ")");
             }
         }
         System.out.printf("%s: max |diff| %.2e over %d values%n", what, worst, actual.length);

@@ -58,13 +58,7 @@ class ShapesLlavaGoldenTest {
             float[] logits = g.tensor("logits").toFloatArray();
             int[] tokens = Arrays.stream(g.tensor("generate.new_tokens").toLongArray()).mapToInt(Math::toIntExact).toArray();
             Llava.Generation run = llava.generate(pixels, ids, tokens.length, new Ops(CTX));
-            assertThat(run.promptLogits()).hasSameSizeAs(logits);
-            for (int i = 0; i < logits.length; i++) {
-                float tol = 1e-4f + 1e-4f * Math.abs(logits[i]);
-                if (Math.abs(run.promptLogits()[i] - logits[i]) > tol) {
-                    throw new AssertionError(golden.getFileName() + ": logit " + i + " is " + run.promptLogits()[i] + ", PyTorch " + logits[i]);
-                }
-            }
+            LlavaGoldenTest.close(run.promptLogits(), logits, golden.getFileName() + ": logits vs PyTorch");
             assertThat(run.newTokens()).as("greedy tokens").containsExactly(tokens);
 
             // The sample image goes through Sieve's CLIPImageProcessor to the same pixel values (float rounding apart).
