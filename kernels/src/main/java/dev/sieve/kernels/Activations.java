@@ -41,12 +41,12 @@ public final class Activations {
         for (; i < bound; i += lanes) {
             long off = (long) i * Float.BYTES;
             FloatVector x = FloatVector.fromMemorySegment(SPECIES, in, off, LE);
-            x.div(x.neg().lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(out, off, LE);
+            x.div(Exp.exp(x.neg()).add(one)).intoMemorySegment(out, off, LE);
         }
         for (; i < n; i++) {
             long off = (long) i * Float.BYTES;
             float x = in.get(F32, off);
-            out.set(F32, off, x / (1f + (float) Math.exp(-x)));
+            out.set(F32, off, x / (1f + Exp.exp(-x)));
         }
     }
 
@@ -62,12 +62,12 @@ public final class Activations {
         for (; i < bound; i += lanes) {
             long off = (long) i * Float.BYTES;
             FloatVector x = FloatVector.fromMemorySegment(SPECIES, in, off, LE);
-            x.div(x.mul(minusAlpha).lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(out, off, LE);
+            x.div(Exp.exp(x.mul(minusAlpha)).add(one)).intoMemorySegment(out, off, LE);
         }
         for (; i < n; i++) {
             long off = (long) i * Float.BYTES;
             float x = in.get(F32, off);
-            out.set(F32, off, x / (1f + (float) Math.exp(-QUICK_GELU_ALPHA * x)));
+            out.set(F32, off, x / (1f + Exp.exp(-QUICK_GELU_ALPHA * x)));
         }
     }
 
@@ -84,12 +84,12 @@ public final class Activations {
             long off = (long) i * Float.BYTES;
             FloatVector g = FloatVector.fromMemorySegment(SPECIES, gate, off, LE);
             FloatVector u = FloatVector.fromMemorySegment(SPECIES, up, off, LE);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(one)).mul(u).intoMemorySegment(out, off, LE);
+            g.div(Exp.exp(g.neg()).add(one)).mul(u).intoMemorySegment(out, off, LE);
         }
         for (; i < n; i++) {
             long off = (long) i * Float.BYTES;
             float g = gate.get(F32, off);
-            out.set(F32, off, g / (1f + (float) Math.exp(-g)) * up.get(F32, off));
+            out.set(F32, off, g / (1f + Exp.exp(-g)) * up.get(F32, off));
         }
     }
 
@@ -134,7 +134,7 @@ public final class Activations {
             FloatVector t = one.div(a.fma(half, one));
             FloatVector h = c9.fma(t, c8).fma(t, c7).fma(t, c6).fma(t, c5).fma(t, c4)
                     .fma(t, c3).fma(t, c2).fma(t, c1).fma(t, c0);
-            FloatVector q = t.mul(a.neg().fma(a, h).lanewise(VectorOperators.EXP));
+            FloatVector q = t.mul(Exp.exp(a.neg().fma(a, h)));
             FloatVector big = two.sub(q).blend(q, u.lt(0f));
             FloatVector onePlusErf = big.blend(small, a.lt(Erf.SMALL));
             x.mul(half).mul(onePlusErf).intoMemorySegment(out, off, LE);

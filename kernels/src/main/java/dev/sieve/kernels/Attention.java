@@ -417,11 +417,11 @@ public final class Attention {
                 }
                 FloatVector sum = FloatVector.zero(SPECIES);
                 for (jj = 0; jj < nk; jj++) {
-                    FloatVector p = FloatVector.fromArray(SPECIES, s, jj * bq + half).sub(mx).lanewise(VectorOperators.EXP);
+                    FloatVector p = Exp.exp(FloatVector.fromArray(SPECIES, s, jj * bq + half).sub(mx));
                     p.intoArray(s, jj * bq + half);
                     sum = sum.add(p);
                 }
-                FloatVector a = mOld.sub(mx).lanewise(VectorOperators.EXP);
+                FloatVector a = Exp.exp(mOld.sub(mx));
                 FloatVector.fromArray(SPECIES, l, half).fma(a, sum).intoArray(l, half);
                 mx.intoArray(m, half);
                 a.intoArray(alpha, half);
@@ -553,16 +553,16 @@ public final class Attention {
                 int jj = 0;
                 FloatVector sv = FloatVector.zero(SPECIES);
                 for (int bound = SPECIES.loopBound(n); jj < bound; jj += L) {
-                    FloatVector p = FloatVector.fromArray(SPECIES, s, jj).sub(mx).lanewise(VectorOperators.EXP);
+                    FloatVector p = Exp.exp(FloatVector.fromArray(SPECIES, s, jj).sub(mx));
                     p.intoArray(s, jj);
                     sv = sv.add(p);
                 }
                 for (; jj < n; jj++) {
-                    s[jj] = (float) Math.exp(s[jj] - mx);
+                    s[jj] = Exp.exp(s[jj] - mx);
                     sum += s[jj];
                 }
                 sum += sv.reduceLanes(VectorOperators.ADD);
-                float a = (float) Math.exp(m[i] - mx);
+                float a = Exp.exp(m[i] - mx);
                 l[i] = l[i] * a + sum;
                 m[i] = mx;
                 int o0 = i * dPad;
@@ -607,10 +607,10 @@ public final class Attention {
         float[] dst = job.perHead;
         int base = (r * job.hq + h) * sk;
         for (j = 0; j < bound; j += L) {
-            FloatVector.fromArray(SPECIES, scores, off + j).sub(mx).lanewise(VectorOperators.EXP).intoArray(dst, base + j);
+            Exp.exp(FloatVector.fromArray(SPECIES, scores, off + j).sub(mx)).intoArray(dst, base + j);
         }
         for (; j < n; j++) {
-            dst[base + j] = (float) Math.exp(scores[off + j] - mx);
+            dst[base + j] = Exp.exp(scores[off + j] - mx);
         }
         double sum = 0;
         for (j = 0; j < n; j++) {

@@ -156,12 +156,12 @@ public final class Erf {
         h = Math.fma(h, t, C1);
         h = Math.fma(h, t, C0);
         float arg = Math.fma(-z, z, h);
-        return t * (float) Math.exp(arg);
+        return t * Exp.exp(arg);
     }
 
     /**
      * Lane-wise erf of a {@link FloatVector#SPECIES_PREFERRED} vector (same formula as
-     * {@link #erf(float)}, except that exp is {@link VectorOperators#EXP}). Convenient outside hot
+     * {@link #erf(float)}, exp is {@link Exp} in both). Convenient outside hot
      * loops; hot loops should inline the body.
      */
     public static FloatVector erf(FloatVector x) {
@@ -187,7 +187,7 @@ public final class Erf {
                 .fma(t, FloatVector.broadcast(SPECIES, C2))
                 .fma(t, FloatVector.broadcast(SPECIES, C1))
                 .fma(t, FloatVector.broadcast(SPECIES, C0));
-        FloatVector q = t.mul(a.neg().fma(a, h).lanewise(VectorOperators.EXP));
+        FloatVector q = t.mul(Exp.exp(a.neg().fma(a, h)));
         FloatVector big = one.sub(q);
         big = big.lanewise(VectorOperators.NEG, x.lt(0f));
         return big.blend(small, a.lt(SMALL));
@@ -229,7 +229,7 @@ public final class Erf {
             FloatVector t = one.div(a.fma(half, one));
             FloatVector h = c9.fma(t, c8).fma(t, c7).fma(t, c6).fma(t, c5).fma(t, c4)
                     .fma(t, c3).fma(t, c2).fma(t, c1).fma(t, c0);
-            FloatVector q = t.mul(a.neg().fma(a, h).lanewise(VectorOperators.EXP));
+            FloatVector q = t.mul(Exp.exp(a.neg().fma(a, h)));
             FloatVector big = one.sub(q).lanewise(VectorOperators.NEG, x.lt(0f));
             big.blend(small, a.lt(SMALL)).intoMemorySegment(out, off, LE);
         }

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Numerically stable softmax over each row of {@code [rows, n]} (rows {@code stride} floats
- * apart), in place, SIMD: subtract the row maximum, exponentiate ({@link VectorOperators#EXP}),
+ * apart), in place, SIMD: subtract the row maximum, exponentiate ({@link Exp}, reproducible in every JIT tier),
  * divide by the sum (as a multiplication by its float reciprocal). {@code -inf} entries (masked
  * attention scores) become 0; a row that is entirely {@code -inf} becomes NaN, as in PyTorch.
  * Scalar twin: {@link SoftmaxReference}.
@@ -63,12 +63,12 @@ public final class Softmax {
         FloatVector sum = FloatVector.zero(SPECIES);
         for (int i = 0; i < bound; i += lanes) {
             long off = base + (long) i * Float.BYTES;
-            FloatVector e = FloatVector.fromMemorySegment(SPECIES, x, off, LE).sub(maxV).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromMemorySegment(SPECIES, x, off, LE).sub(maxV));
             e.intoMemorySegment(x, off, LE);
             sum = sum.add(e);
         }
         if (tail) {
-            FloatVector e = FloatVector.fromMemorySegment(SPECIES, x, tailOff, LE, m).sub(maxV).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromMemorySegment(SPECIES, x, tailOff, LE, m).sub(maxV));
             e.intoMemorySegment(x, tailOff, LE, m);
             sum = sum.add(e, m);
         }
