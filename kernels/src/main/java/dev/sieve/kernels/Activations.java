@@ -7,7 +7,6 @@ import static dev.sieve.kernels.Elementwise.checkFloats;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Activation functions over n floats, SIMD; {@code out} may alias the input (in-place use).

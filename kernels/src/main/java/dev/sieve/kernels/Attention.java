@@ -561,7 +561,7 @@ public final class Attention {
                     s[jj] = Exp.exp(s[jj] - mx);
                     sum += s[jj];
                 }
-                sum += sv.reduceLanes(VectorOperators.ADD);
+                sum += Lanes.sum(sv);
                 float a = Exp.exp(m[i] - mx);
                 l[i] = l[i] * a + sum;
                 m[i] = mx;
@@ -636,17 +636,17 @@ public final class Attention {
                 a2 = FloatVector.fromArray(SPECIES, kb, k0 + 2 * dPad + c).fma(x, a2);
                 a3 = FloatVector.fromArray(SPECIES, kb, k0 + 3 * dPad + c).fma(x, a3);
             }
-            dst[dstOff + jj] = a0.reduceLanes(VectorOperators.ADD);
-            dst[dstOff + jj + 1] = a1.reduceLanes(VectorOperators.ADD);
-            dst[dstOff + jj + 2] = a2.reduceLanes(VectorOperators.ADD);
-            dst[dstOff + jj + 3] = a3.reduceLanes(VectorOperators.ADD);
+            dst[dstOff + jj] = Lanes.sum(a0);
+            dst[dstOff + jj + 1] = Lanes.sum(a1);
+            dst[dstOff + jj + 2] = Lanes.sum(a2);
+            dst[dstOff + jj + 3] = Lanes.sum(a3);
         }
         for (; jj < n; jj++) {
             FloatVector a0 = FloatVector.zero(SPECIES);
             for (int c = 0; c < dPad; c += L) {
                 a0 = FloatVector.fromArray(SPECIES, kb, jj * dPad + c).fma(FloatVector.fromArray(SPECIES, q, qOff + c), a0);
             }
-            dst[dstOff + jj] = a0.reduceLanes(VectorOperators.ADD);
+            dst[dstOff + jj] = Lanes.sum(a0);
         }
     }
 

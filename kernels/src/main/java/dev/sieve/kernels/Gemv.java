@@ -58,7 +58,7 @@ public final class Gemv {
             s2 = FloatVector.fromMemorySegment(F, d, base + (i + 32) * 4L, LE).fma(FloatVector.fromArray(F, x, i + 32), s2);
             s3 = FloatVector.fromMemorySegment(F, d, base + (i + 48) * 4L, LE).fma(FloatVector.fromArray(F, x, i + 48), s3);
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < k; i++) {
             sum += d.get(F32, base + i * 4L) * x[i];
         }
@@ -76,7 +76,7 @@ public final class Gemv {
             s2 = bf16(d, base + (i + 32) * 2L).fma(FloatVector.fromArray(F, x, i + 32), s2);
             s3 = bf16(d, base + (i + 48) * 2L).fma(FloatVector.fromArray(F, x, i + 48), s3);
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < k; i++) {
             sum += w.get(row, i) * x[i];
         }
@@ -109,7 +109,7 @@ public final class Gemv {
                 tail += chunk[i] * x[c0 + i];
             }
         }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD) + tail;
+        return Lanes.sum(s0.add(s1)) + tail;
     }
 
     private static float dotQ8(WeightMatrix w, int row, float[] x, int k) {
@@ -127,7 +127,7 @@ public final class Gemv {
             FloatVector block = q0.mul(FloatVector.fromArray(F, x, i)).add(q1.mul(FloatVector.fromArray(F, x, i + 16)));
             total = block.fma(FloatVector.broadcast(F, scales.get(F32, scaleBase + b * 4L)), total);
         }
-        float sum = total.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(total);
         for (int i = blocks * WeightMatrix.Q8_BLOCK; i < k; i++) {
             sum += w.get(row, i) * x[i];
         }

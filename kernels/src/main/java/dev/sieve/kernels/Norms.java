@@ -9,7 +9,6 @@ import static dev.sieve.kernels.Elementwise.checkRows;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Row-wise normalisations over {@code [rows, dim]} (rows {@code inStride} / {@code outStride}
@@ -116,7 +115,7 @@ public final class Norms {
             VectorMask<Float> m = SPECIES.indexInRange(i, dim);
             s1 = s1.add(FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE, m));
         }
-        float mean = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD) / dim;
+        float mean = Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim;
         // pass 2: biased variance
         final FloatVector meanV = FloatVector.broadcast(SPECIES, mean);
         s0 = FloatVector.zero(SPECIES);
@@ -145,7 +144,7 @@ public final class Norms {
                     .sub(meanV);
             s1 = s1.add(d.mul(d), m);
         }
-        float var = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD) / dim;
+        float var = Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim;
         float rstd = (float) (1.0 / Math.sqrt(var + eps));
         // pass 3: normalise, scale, shift
         final FloatVector rstdV = FloatVector.broadcast(SPECIES, rstd);
@@ -192,7 +191,7 @@ public final class Norms {
             FloatVector x = FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE, m);
             s1 = x.fma(x, s1);
         }
-        float meanSquare = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD) / dim;
+        float meanSquare = Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim;
         float r = (float) (1.0 / Math.sqrt(meanSquare + eps));
         final FloatVector rV = FloatVector.broadcast(SPECIES, r);
         i = 0;

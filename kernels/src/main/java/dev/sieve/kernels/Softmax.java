@@ -73,7 +73,7 @@ public final class Softmax {
             sum = sum.add(e, m);
         }
         // pass 3: normalise
-        final FloatVector inv = FloatVector.broadcast(SPECIES, 1f / sum.reduceLanes(VectorOperators.ADD));
+        final FloatVector inv = FloatVector.broadcast(SPECIES, 1f / Lanes.sum(sum));
         for (int i = 0; i < bound; i += lanes) {
             long off = base + (long) i * Float.BYTES;
             FloatVector.fromMemorySegment(SPECIES, x, off, LE).mul(inv).intoMemorySegment(x, off, LE);
