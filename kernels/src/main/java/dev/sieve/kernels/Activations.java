@@ -34,7 +34,7 @@ public final class Activations {
         checkFloats(in, n, "in");
         checkFloats(out, n, "out");
         final int lanes = SPECIES.length();
-        final int bound = SPECIES.loopBound(n);
+        final int bound = ColdStart.scalar(n) ? 0 : SPECIES.loopBound(n);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         int i = 0;
         for (; i < bound; i += lanes) {
@@ -54,7 +54,7 @@ public final class Activations {
         checkFloats(in, n, "in");
         checkFloats(out, n, "out");
         final int lanes = SPECIES.length();
-        final int bound = SPECIES.loopBound(n);
+        final int bound = ColdStart.scalar(n) ? 0 : SPECIES.loopBound(n);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         final FloatVector minusAlpha = FloatVector.broadcast(SPECIES, -QUICK_GELU_ALPHA);
         int i = 0;
@@ -76,7 +76,7 @@ public final class Activations {
         checkFloats(up, n, "up");
         checkFloats(out, n, "out");
         final int lanes = SPECIES.length();
-        final int bound = SPECIES.loopBound(n);
+        final int bound = ColdStart.scalar(n) ? 0 : SPECIES.loopBound(n);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         int i = 0;
         for (; i < bound; i += lanes) {
@@ -97,7 +97,7 @@ public final class Activations {
         checkFloats(in, n, "in");
         checkFloats(out, n, "out");
         final int lanes = SPECIES.length();
-        final int bound = SPECIES.loopBound(n);
+        final int bound = ColdStart.scalar(n) ? 0 : SPECIES.loopBound(n);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         final FloatVector two = FloatVector.broadcast(SPECIES, 2f);
         final FloatVector half = FloatVector.broadcast(SPECIES, 0.5f);

@@ -409,22 +409,27 @@ public final class Attention {
 
             // Online softmax, rows along lanes: m' = max(m, max_j s), p = exp(s - m'), l' = l e^(m - m') + sum p.
             // Key 0 is in every tile's first block and visible to every row, so m is finite from then on.
+            // The exponentials are taken in bulk (Exp.expInPlace) so this large method holds no exp code itself.
             for (int half = 0; half < bq; half += L) {
                 FloatVector mOld = FloatVector.fromArray(SPECIES, m, half);
                 FloatVector mx = mOld;
                 for (jj = 0; jj < nk; jj++) {
                     mx = mx.max(FloatVector.fromArray(SPECIES, s, jj * bq + half));
                 }
+                for (jj = 0; jj < nk; jj++) {
+                    FloatVector.fromArray(SPECIES, s, jj * bq + half).sub(mx).intoArray(s, jj * bq + half);
+                }
+                mOld.sub(mx).intoArray(alpha, half);
+                mx.intoArray(m, half);
+            }
+            Exp.expInPlace(s, 0, nk * bq);
+            Exp.expInPlace(alpha, 0, bq);
+            for (int half = 0; half < bq; half += L) {
                 FloatVector sum = FloatVector.zero(SPECIES);
                 for (jj = 0; jj < nk; jj++) {
-                    FloatVector p = Exp.exp(FloatVector.fromArray(SPECIES, s, jj * bq + half).sub(mx));
-                    p.intoArray(s, jj * bq + half);
-                    sum = sum.add(p);
+                    sum = sum.add(FloatVector.fromArray(SPECIES, s, jj * bq + half));
                 }
-                FloatVector a = Exp.exp(mOld.sub(mx));
-                FloatVector.fromArray(SPECIES, l, half).fma(a, sum).intoArray(l, half);
-                mx.intoArray(m, half);
-                a.intoArray(alpha, half);
+                FloatVector.fromArray(SPECIES, l, half).fma(FloatVector.fromArray(SPECIES, alpha, half), sum).intoArray(l, half);
             }
             if (j0 > 0) {
                 for (int i = 0; i < nq; i++) {
@@ -549,16 +554,17 @@ public final class Attention {
                 for (int jj = 0; jj < n; jj++) {
                     mx = Math.max(mx, s[jj]);
                 }
+                for (int jj = 0; jj < n; jj++) {
+                    s[jj] -= mx;
+                }
+                Exp.expInPlace(s, 0, n);
                 float sum = 0f;
                 int jj = 0;
                 FloatVector sv = FloatVector.zero(SPECIES);
                 for (int bound = SPECIES.loopBound(n); jj < bound; jj += L) {
-                    FloatVector p = Exp.exp(FloatVector.fromArray(SPECIES, s, jj).sub(mx));
-                    p.intoArray(s, jj);
-                    sv = sv.add(p);
+                    sv = sv.add(FloatVector.fromArray(SPECIES, s, jj));
                 }
                 for (; jj < n; jj++) {
-                    s[jj] = Exp.exp(s[jj] - mx);
                     sum += s[jj];
                 }
                 sum += Lanes.sum(sv);
@@ -606,12 +612,10 @@ public final class Attention {
         }
         float[] dst = job.perHead;
         int base = (r * job.hq + h) * sk;
-        for (j = 0; j < bound; j += L) {
-            Exp.exp(FloatVector.fromArray(SPECIES, scores, off + j).sub(mx)).intoArray(dst, base + j);
+        for (j = 0; j < n; j++) {
+            dst[base + j] = scores[off + j] - mx;
         }
-        for (; j < n; j++) {
-            dst[base + j] = Exp.exp(scores[off + j] - mx);
-        }
+        Exp.expInPlace(dst, base, base + n);
         double sum = 0;
         for (j = 0; j < n; j++) {
             sum += dst[base + j];

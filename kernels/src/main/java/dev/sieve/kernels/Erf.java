@@ -198,7 +198,7 @@ public final class Erf {
         Elementwise.checkFloats(in, n, "in");
         Elementwise.checkFloats(out, n, "out");
         final int lanes = SPECIES.length();
-        final int bound = SPECIES.loopBound(n);
+        final int bound = ColdStart.scalar(n) ? 0 : SPECIES.loopBound(n);
         final FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         final FloatVector half = FloatVector.broadcast(SPECIES, 0.5f);
         final FloatVector p0 = FloatVector.broadcast(SPECIES, P0);

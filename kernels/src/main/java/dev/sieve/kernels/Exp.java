@@ -3,6 +3,7 @@ package dev.sieve.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision exp, to within 2 ulp of the correctly rounded value, built only from IEEE
@@ -39,6 +40,20 @@ public final class Exp {
     private static final float P4 = 1.6666665459e-1f;
     private static final float P5 = 5.0000001201e-1f;
 
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    // Constant vectors: fewer bytecodes in exp(FloatVector), so it inlines into more callers.
+    private static final FloatVector V_LOG2E = FloatVector.broadcast(SPECIES, LOG2E);
+    private static final FloatVector V_ROUNDER = FloatVector.broadcast(SPECIES, ROUNDER);
+    private static final FloatVector V_MINUS_LN2_HI = FloatVector.broadcast(SPECIES, -LN2_HI);
+    private static final FloatVector V_MINUS_LN2_LO = FloatVector.broadcast(SPECIES, -LN2_LO);
+    private static final FloatVector V_P0 = FloatVector.broadcast(SPECIES, P0);
+    private static final FloatVector V_P1 = FloatVector.broadcast(SPECIES, P1);
+    private static final FloatVector V_P2 = FloatVector.broadcast(SPECIES, P2);
+    private static final FloatVector V_P3 = FloatVector.broadcast(SPECIES, P3);
+    private static final FloatVector V_P4 = FloatVector.broadcast(SPECIES, P4);
+    private static final FloatVector V_P5 = FloatVector.broadcast(SPECIES, P5);
+
     private Exp() {
     }
 
@@ -56,24 +71,34 @@ public final class Exp {
         return y * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((n - half + 127) << 23);
     }
 
-    /** Lane-wise {@link #exp(float)}. */
+    /**
+     * {@code a[i] = exp(a[i])} for i in [from, to), SIMD with the scalar form for the tail. Prefer this
+     * to {@link #exp(FloatVector)} in large methods: the loop is compiled as a unit of its own (so the
+     * vector code is intrinsified however big the caller is) and becomes hot, and so compiled, early.
+     * The first elements of the process take the scalar form ({@link ColdStart}).
+     */
+    public static void expInPlace(float[] a, int from, int to) {
+        int i = from;
+        for (int bound = ColdStart.scalar(to - from) ? from : from + SPECIES.loopBound(to - from); i < bound; i += LANES) {
+            exp(FloatVector.fromArray(SPECIES, a, i)).intoArray(a, i);
+        }
+        for (; i < to; i++) {
+            a[i] = exp(a[i]);
+        }
+    }
+
+    /** Lane-wise {@link #exp(float)} of a {@link FloatVector#SPECIES_PREFERRED} vector. */
     public static FloatVector exp(FloatVector x) {
-        var species = x.species();
         // Compare-and-blend rather than max/min: Java's NaN- and signed-zero-aware max and min cost
         // several instructions each, and a NaN lane fails both comparisons, so it stays NaN.
         FloatVector c = x.blend(LO, x.lt(LO));
         c = c.blend(HI, c.compare(VectorOperators.GT, HI));
-        FloatVector t = c.fma(FloatVector.broadcast(species, LOG2E), FloatVector.broadcast(species, ROUNDER));
-        FloatVector k = t.sub(ROUNDER);
+        FloatVector t = c.fma(V_LOG2E, V_ROUNDER);
+        FloatVector k = t.sub(V_ROUNDER);
         IntVector n = (IntVector) t.reinterpretAsInts().sub(ROUNDER_BITS);
-        FloatVector r = k.fma(FloatVector.broadcast(species, -LN2_HI), c);
-        r = k.fma(FloatVector.broadcast(species, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(species, P0)
-                .fma(r, FloatVector.broadcast(species, P1))
-                .fma(r, FloatVector.broadcast(species, P2))
-                .fma(r, FloatVector.broadcast(species, P3))
-                .fma(r, FloatVector.broadcast(species, P4))
-                .fma(r, FloatVector.broadcast(species, P5));
+        FloatVector r = k.fma(V_MINUS_LN2_HI, c);
+        r = k.fma(V_MINUS_LN2_LO, r);
+        FloatVector p = V_P0.fma(r, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         IntVector half = n.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

@@ -9,11 +9,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ActivationsTest {
     private static final double REL = 1e-5;
     private static final double ABS = 1e-7;
+
+    /** The reference comparisons below test the vector form; the scalar form is held to it bit for bit. */
+    @BeforeEach
+    void vectorForm() {
+        ColdStart.force(false);
+    }
 
     interface Unary {
         void apply(MemorySegment in, MemorySegment out, int n);
@@ -137,6 +144,42 @@ class ActivationsTest {
                 gate = segment(arena, g, nat);
                 Activations.swiglu(gate, up, up, n); // in place into up
                 assertClose(floats(up, n), want, "swiglu into up n=" + n);
+            }
+        }
+    }
+
+    /** The kernels take their scalar form while the process is cold ({@link ColdStart}): it must give the same bits. */
+    @Test
+    void scalarAndVectorFormsGiveTheSameBits() {
+        Random rnd = new Random(25);
+        try (Arena arena = Arena.ofConfined()) {
+            java.util.Map<String, Unary> kernels = new java.util.LinkedHashMap<>();
+            kernels.put("silu", Activations::silu);
+            kernels.put("quickGelu", Activations::quickGelu);
+            kernels.put("geluErf", Activations::geluErf);
+            kernels.put("erf", Erf::erf);
+            kernels.put("swiglu", (in, out, n) -> Activations.swiglu(in, in, out, n));
+            kernels.put("exp", (in, out, n) -> {
+                float[] a = floats(in, n);
+                Exp.expInPlace(a, 0, n);
+                MemorySegment.copy(a, 0, out, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, n);
+            });
+            for (int n : new int[] {1, 15, 16, 17, 33, 100, 1001}) {
+                MemorySegment in = segment(arena, inputs(rnd, n), true);
+                for (var kernel : kernels.entrySet()) {
+                    MemorySegment scalar = segment(arena, new float[n], true);
+                    MemorySegment vector = segment(arena, new float[n], true);
+                    ColdStart.force(true);
+                    kernel.getValue().apply(in, scalar, n);
+                    ColdStart.force(false);
+                    kernel.getValue().apply(in, vector, n);
+                    float[] s = floats(scalar, n);
+                    float[] v = floats(vector, n);
+                    for (int i = 0; i < n; i++) {
+                        assertThat(Float.floatToIntBits(v[i])).as("%s n=%s [%s] of %s", kernel.getKey(), n, i, floats(in, n)[i])
+                                .isEqualTo(Float.floatToIntBits(s[i]));
+                    }
+                }
             }
         }
     }

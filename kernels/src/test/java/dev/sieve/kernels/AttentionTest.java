@@ -8,9 +8,16 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class AttentionTest {
+    /** Test the vector form: the kernels take the scalar one while the process is cold ({@link ColdStart}). */
+    @BeforeEach
+    void vectorForm() {
+        ColdStart.force(false);
+    }
+
     private static final Parallel TWO = Parallel.create(2);
     private static final int[][] HEADS = {{1, 1}, {4, 4}, {8, 2}, {6, 3}};
     private static final int[] DIMS = {1, 3, 8, 16, 24, 40, 64, 72, 128};

@@ -7,9 +7,16 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ErfTest {
+    /** Test the vector form: the kernels take the scalar one while the process is cold ({@link ColdStart}). */
+    @BeforeEach
+    void vectorForm() {
+        ColdStart.force(false);
+    }
+
     /** erf to 20 digits (mpmath), for the double-precision evaluation. */
     private static final double[][] KNOWN = {
             {1e-08, 1.1283791670955125599e-8},

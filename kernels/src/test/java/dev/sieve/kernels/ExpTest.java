@@ -5,9 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ExpTest {
+    /** Test the vector form: the kernels take the scalar one while the process is cold ({@link ColdStart}). */
+    @BeforeEach
+    void vectorForm() {
+        ColdStart.force(false);
+    }
+
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     /** Distance in units in the last place between two non-negative finite floats. */
@@ -81,6 +88,27 @@ class ExpTest {
                 if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(Exp.exp(x[i]))) {
                     assertThat(got[i]).as("round %s: vector exp(%s) vs scalar", round, x[i]).isEqualTo(Exp.exp(x[i]));
                 }
+            }
+        }
+    }
+
+    @Test
+    void bulkFormEqualsTheScalarFormOnOddRangesIncludingTails() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int round = 0; round < 2000; round++) {
+            int length = random.nextInt(1, 100);
+            int from = random.nextInt(0, length);
+            int to = random.nextInt(from, length + 1);
+            float[] a = new float[length];
+            for (int i = 0; i < length; i++) {
+                a[i] = (float) (random.nextGaussian() * 30);
+            }
+            float[] got = a.clone();
+            Exp.expInPlace(got, from, to);
+            for (int i = 0; i < length; i++) {
+                float want = i >= from && i < to ? Exp.exp(a[i]) : a[i];
+                assertThat(Float.floatToIntBits(got[i])).as("length %s [%s, %s) at %s", length, from, to, i)
+                        .isEqualTo(Float.floatToIntBits(want));
             }
         }
     }

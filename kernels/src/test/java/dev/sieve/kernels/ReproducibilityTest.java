@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * interpreter to C1 to C2 (including on-stack replacement) and whichever worker takes which task.
  * Before {@link Exp} and {@link Lanes}, softmax, GEMV, both norms and attention changed their last
  * bits within the first 1,200 calls (VectorOperators.EXP and reduceLanes(ADD) are tier-dependent).
- * Odd sizes so that vector tails are exercised too.
+ * Odd sizes so that vector tails are exercised too. The calls also cross the exp kernels' switch
+ * from their scalar to their vector form ({@link ColdStart}; tests set it at 200,000 elements).
  */
 class ReproducibilityTest {
     private static final int CALLS = 2000;
