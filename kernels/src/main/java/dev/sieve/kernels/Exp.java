@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Single-precision exp, to within 2 ulp of the correctly rounded value, built only from IEEE
- * operations that are exactly rounded (add, multiply, fused multiply-add, min/max, integer bit
+ * operations that are exactly rounded (add, multiply, fused multiply-add, compare-and-select, integer bit
  * arithmetic), in a scalar and a lane-wise form that return the same bits for the same input.
  *
  * <p>Why not {@link VectorOperators#EXP}: the Vector API computes it per lane with {@code Math.exp}
