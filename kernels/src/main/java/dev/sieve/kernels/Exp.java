@@ -95,7 +95,7 @@ public final class Exp {
         c = c.blend(HI, c.compare(VectorOperators.GT, HI));
         FloatVector t = c.fma(V_LOG2E, V_ROUNDER);
         FloatVector k = t.sub(V_ROUNDER);
-        IntVector n = (IntVector) t.reinterpretAsInts().sub(ROUNDER_BITS);
+        IntVector n = t.reinterpretAsInts().sub(ROUNDER_BITS);
         FloatVector r = k.fma(V_MINUS_LN2_HI, c);
         r = k.fma(V_MINUS_LN2_LO, r);
         FloatVector p = V_P0.fma(r, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);

@@ -16,20 +16,16 @@ import jdk.incubator.vector.VectorSpecies;
  * (log2 n dependent adds instead of n - 1).
  */
 public final class Lanes {
-    private static final VectorShuffle<Float>[] BY_512 = halves(FloatVector.SPECIES_512);
-    private static final VectorShuffle<Float>[] BY_256 = halves(FloatVector.SPECIES_256);
-    private static final VectorShuffle<Float>[] BY_128 = halves(FloatVector.SPECIES_128);
-    private static final VectorShuffle<Float>[] BY_64 = halves(FloatVector.SPECIES_64);
-    private static final VectorShuffle<Float> ROTATE_512_8 = BY_512[0];
-    private static final VectorShuffle<Float> ROTATE_512_4 = BY_512[1];
-    private static final VectorShuffle<Float> ROTATE_512_2 = BY_512[2];
-    private static final VectorShuffle<Float> ROTATE_512_1 = BY_512[3];
-    private static final VectorShuffle<Float> ROTATE_256_4 = BY_256[0];
-    private static final VectorShuffle<Float> ROTATE_256_2 = BY_256[1];
-    private static final VectorShuffle<Float> ROTATE_256_1 = BY_256[2];
-    private static final VectorShuffle<Float> ROTATE_128_2 = BY_128[0];
-    private static final VectorShuffle<Float> ROTATE_128_1 = BY_128[1];
-    private static final VectorShuffle<Float> ROTATE_64_1 = BY_64[0];
+    private static final VectorShuffle<Float> ROTATE_512_8 = rotation(FloatVector.SPECIES_512, 8);
+    private static final VectorShuffle<Float> ROTATE_512_4 = rotation(FloatVector.SPECIES_512, 4);
+    private static final VectorShuffle<Float> ROTATE_512_2 = rotation(FloatVector.SPECIES_512, 2);
+    private static final VectorShuffle<Float> ROTATE_512_1 = rotation(FloatVector.SPECIES_512, 1);
+    private static final VectorShuffle<Float> ROTATE_256_4 = rotation(FloatVector.SPECIES_256, 4);
+    private static final VectorShuffle<Float> ROTATE_256_2 = rotation(FloatVector.SPECIES_256, 2);
+    private static final VectorShuffle<Float> ROTATE_256_1 = rotation(FloatVector.SPECIES_256, 1);
+    private static final VectorShuffle<Float> ROTATE_128_2 = rotation(FloatVector.SPECIES_128, 2);
+    private static final VectorShuffle<Float> ROTATE_128_1 = rotation(FloatVector.SPECIES_128, 1);
+    private static final VectorShuffle<Float> ROTATE_64_1 = rotation(FloatVector.SPECIES_64, 1);
 
     private Lanes() {
     }
@@ -72,14 +68,8 @@ public final class Lanes {
         return t[0];
     }
 
-    /** Shuffles rotating by n/2, n/4, ..., 1 lanes. */
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halves(VectorSpecies<Float> species) {
-        int steps = Integer.numberOfTrailingZeros(species.length());
-        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
-        for (int s = 0; s < steps; s++) {
-            shuffles[s] = VectorShuffle.iota(species, species.length() >> (s + 1), 1, true);
-        }
-        return shuffles;
+    /** Lane i takes lane (i + by) mod n. */
+    private static VectorShuffle<Float> rotation(VectorSpecies<Float> species, int by) {
+        return VectorShuffle.iota(species, by, 1, true);
     }
 }
