@@ -188,10 +188,10 @@ final class LlamaDecoder {
 
     /**
      * The last row's attention over all n rows as layer {@code layer} would compute it on its input
-     * {@code x} (its input norm, q/k projections, RoPE at positions 0..n-1, causal softmax), mean
-     * over query heads — without running the layer. PyramidDrop ranks tokens with it.
+     * {@code x} (its input norm, q/k projections, RoPE at {@code positions}, or 0..n-1 when null, causal
+     * softmax), mean over query heads — without running the layer. PyramidDrop ranks tokens with it.
      */
-    float[] lastRowAttention(float[] x, int n, int layer, Ops ops) {
+    float[] lastRowAttention(float[] x, int n, int layer, int[] positions, Ops ops) {
         int h = cfg.hiddenSize();
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
@@ -203,8 +203,9 @@ final class LlamaDecoder {
         ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
         float[] q = new float[qWidth];
         ops.matmul(Buffers.rows(normed, n - 1, h), 1, h, h, l.q(), null, seg(q), qWidth);
-        int[] all = continuing(0, n);
-        ops.rope(seg(q), 1, cfg.heads(), d, qWidth, Rope.Table.of(inverseFrequencies, new int[] {n - 1}), new int[] {n - 1}, cfg.ropeTheta());
+        int[] all = positions != null ? positions : continuing(0, n);
+        int[] last = {all[n - 1]};
+        ops.rope(seg(q), 1, cfg.heads(), d, qWidth, Rope.Table.of(inverseFrequencies, last), last, cfg.ropeTheta());
         ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, Rope.Table.of(inverseFrequencies, all), all, cfg.ropeTheta());
         AttentionProbe probe = AttentionProbe.of(new int[] {0}, n);
         float[] unused = new float[qWidth];

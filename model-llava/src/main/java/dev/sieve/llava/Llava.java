@@ -241,9 +241,8 @@ public final class Llava implements AutoCloseable {
             if (sparseVlm != null && positions == PositionRule.ORIGINAL) {
                 throw new ModelException("positions=original is not supported with SparseVLM, whose recycled tokens are merges");
             }
-            if (positions == PositionRule.ORIGINAL && (pyramidDrop != null || visionZip != null)) {
-                throw new ModelException("positions=original is not supported with " + (pyramidDrop != null ? "PyramidDrop, which re-indexes"
-                        + " after each drop as its reference does" : "VisionZip, whose contextual tokens are merges with no original position"));
+            if (positions == PositionRule.ORIGINAL && visionZip != null) {
+                throw new ModelException("positions=original is not supported with VisionZip, whose contextual tokens are merges with no original position");
             }
             if (layerMethod != null && pyramidDrop != null) {
                 throw new ModelException(layerMethod + " and PyramidDrop both prune inside the LLM; choose one");
@@ -455,6 +454,7 @@ public final class Llava implements AutoCloseable {
             int[] positions = originalVisionIds ? unprunedPositions(merged, visionKept, config.vision().patches()) : continuingFrom(0, s);
             int nextPosition = originalVisionIds ? positions[s - 1] + 1 : s;
             boolean reindexAfterCut = fastv != null && pruning.positions() == PositionRule.REINDEX;
+            boolean pdropOriginal = pruning.pyramidDrop() != null && pruning.positions() == PositionRule.ORIGINAL;
             Pruned pruned = null;
             java.util.List<DropStage> dropStages = null;
             int rows = s;
@@ -462,10 +462,12 @@ public final class Llava implements AutoCloseable {
             if (pruning.pyramidDrop() != null || pruning.sparseVlm() != null) {
                 dropStages = new java.util.ArrayList<>();
                 float[][] xHolder = {x};
-                rows = pruning.pyramidDrop() != null ? pyramidDrop(pruning.pyramidDrop(), merged, xHolder, cache, ops, dropStages)
+                // PyramidDrop re-indexes after each drop as its reference does; positions=original keeps each row's id.
+                int[][] pdropPositions = {pdropOriginal ? positions : null};
+                rows = pruning.pyramidDrop() != null ? pyramidDrop(pruning.pyramidDrop(), merged, xHolder, pdropPositions, cache, ops, dropStages)
                         : sparseVlm(pruning.sparseVlm(), merged, xHolder, cache, ops, dropStages);
                 x = xHolder[0];
-                lastPositions = continuingFrom(0, rows);
+                lastPositions = pdropOriginal ? pdropPositions[0] : continuingFrom(0, rows);
             } else if (fastv == null) {
                 decoder.forward(x, s, positions, cache, ops);
             } else {
@@ -498,7 +500,7 @@ public final class Llava implements AutoCloseable {
             }
             // Decode positions: one shared numbering when the prompt kept original ids (FastV/IVTP by default, or
             // positions=original); otherwise each layer continues after its own cached prompt.
-            boolean sharedDecodePositions = (fastv != null && !reindexAfterCut) || originalVisionIds;
+            boolean sharedDecodePositions = (fastv != null && !reindexAfterCut) || originalVisionIds || pdropOriginal;
             float[] promptLogits = decoder.logits(x, 0, rows, ops);
             return new Prefilled(cache, promptLogits, rows, sharedDecodePositions, nextPosition, visionKept, pruned, dropStages, zip,
                     lastPositions, t1 - t0, System.nanoTime() - t1, t.vocabSize());
@@ -599,10 +601,13 @@ public final class Llava implements AutoCloseable {
     /**
      * PyramidDrop at prefill: the layers of each stage run on the current sequence; before each drop
      * layer the last token's attention (as that layer would compute it) ranks the image tokens still
-     * present, the kept ones stay in raster order and positions restart at 0. Returns the final row
-     * count; the final rows are left in {@code x[0]}.
+     * present, the kept ones stay in raster order and positions restart at 0 (as in the reference),
+     * or, when {@code positions[0]} holds the rows' position ids (positions=original), each kept row
+     * keeps its id and {@code positions[0]} is narrowed with the rows. Returns the final row count;
+     * the final rows are left in {@code x[0]}.
      */
-    private int pyramidDrop(PyramidDrop pd, Merged merged, float[][] x, KvCache cache, Ops ops, java.util.List<DropStage> stages) {
+    private int pyramidDrop(PyramidDrop pd, Merged merged, float[][] x, int[][] positions, KvCache cache, Ops ops,
+                            java.util.List<DropStage> stages) {
         int patches = merged.imageRows();
         int pos = merged.imageStart();
         int n = merged.length();
@@ -614,8 +619,8 @@ public final class Llava implements AutoCloseable {
             if (layer >= decoder.layers()) {
                 throw new ModelException("PyramidDrop layer " + layer + " is beyond the " + decoder.layers() + " LLM layers");
             }
-            decoder.forward(x[0], n, null, cache, ops, from, layer, null);
-            float[] attention = decoder.lastRowAttention(x[0], n, layer, ops);
+            decoder.forward(x[0], n, positions[0], cache, ops, from, layer, null);
+            float[] attention = decoder.lastRowAttention(x[0], n, layer, positions[0], ops);
             float[] scores = Arrays.copyOfRange(attention, pos, pos + candidates.length);
             int[] keptLocal = pd.select(stage, scores, patches);
             int[] keepRows = rowsKeeping(n, pos, candidates.length, keptLocal);
@@ -623,11 +628,15 @@ public final class Llava implements AutoCloseable {
             int[] kept = Arrays.stream(keptLocal).map(k -> present[k]).toArray();
             stages.add(new DropStage(candidates, scores, kept));
             x[0] = compactRows(x[0], keepRows, h);
+            if (positions[0] != null) {
+                int[] before = positions[0];
+                positions[0] = Arrays.stream(keepRows).map(r -> before[r]).toArray();
+            }
             n = keepRows.length;
             candidates = kept;
             from = layer;
         }
-        decoder.forward(x[0], n, null, cache, ops, from, decoder.layers(), null);
+        decoder.forward(x[0], n, positions[0], cache, ops, from, decoder.layers(), null);
         return n;
     }
 

@@ -72,8 +72,32 @@ class PositionRuleTest {
     }
 
     @Test
+    void pyramidDropReindexesUnlessToldToKeepOriginalIds() {
+        PyramidDrop pd = new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25});
+        Llava.Generation reindexed = run(new Llava.Pruning(null, null, pd));
+        assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
+        Llava.Generation original = run(new Llava.Pruning(null, null, pd, null, Llava.PositionRule.ORIGINAL));
+        int[] kept = original.dropStages().get(1).kept();
+        assertThat(kept).hasSize(4).isSorted();
+        int[] expected = new int[13];
+        for (int i = 0; i < 13; i++) {
+            expected[i] = i < 3 ? i : i < 7 ? 3 + kept[i - 3] : i - 4 + 16;
+        }
+        assertThat(original.lastLayerPositions()).containsExactly(expected);
+        assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
+        assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
+        // Every token kept with original ids is the unpruned run, prompt and decode.
+        Llava.Generation everything = run(new Llava.Pruning(null, null, new PyramidDrop(new int[] {1, 2}, new double[] {1, 1}), null,
+                Llava.PositionRule.ORIGINAL));
+        Llava.Generation unpruned = run(Llava.Pruning.NONE);
+        assertThat(everything.promptLogits()).containsExactly(unpruned.promptLogits());
+        assertThat(everything.stepLogits()).containsExactly(unpruned.stepLogits());
+        assertThat(everything.newTokens()).containsExactly(unpruned.newTokens());
+    }
+
+    @Test
     void originalIdsAreRefusedWhereTheyDoNotExist() {
-        assertThatThrownBy(() -> new Llava.Pruning(null, null, new PyramidDrop(new int[] {1}, new double[] {0.5}), null,
-                Llava.PositionRule.ORIGINAL)).isInstanceOf(ModelException.class).hasMessageContaining("PyramidDrop");
+        assertThatThrownBy(() -> new Llava.Pruning(null, null, null, new dev.sieve.pruning.VisionZip(4, 2), Llava.PositionRule.ORIGINAL))
+                .isInstanceOf(ModelException.class).hasMessageContaining("VisionZip");
     }
 }
