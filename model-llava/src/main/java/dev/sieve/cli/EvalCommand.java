@@ -1,5 +1,8 @@
 package dev.sieve.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sieve.eval.AccuracyPlot;
 import dev.sieve.eval.ConfigResult;
 import dev.sieve.eval.EvalQuestion;
@@ -33,6 +36,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Accuracy of pruning configurations on a JSONL of {image, question, answer}.")
 final class EvalCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "llava-hf checkpoint directory")
     Path model;
 
@@ -46,7 +51,7 @@ final class EvalCommand implements Callable<Integer> {
             + dev.sieve.pruning.PruneSpec.ACCEPTED)
     List<String> prune = new ArrayList<>();
 
-    @Option(names = "--out", paramLabel = "DIR", description = "write results.csv, results.md and accuracy.png here")
+    @Option(names = "--out", paramLabel = "DIR", description = "write results.csv, results.md, accuracy.png and answers.jsonl (each question's answer under every configuration) here")
     Path out;
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "answer length limit (default: ${DEFAULT-VALUE})")
@@ -97,18 +102,29 @@ final class EvalCommand implements Callable<Integer> {
             Map<Path, PixelValues> pixels = new HashMap<>();
             ProgressBar bar = new ProgressBar(err, "eval", (long) questions.size() * specs.size());
             long done = 0;
+            StringBuilder answers = new StringBuilder();
+            Path base = data.toAbsolutePath().getParent();
             for (EvalQuestion q : questions) {
+                ObjectNode row = JSON.createObjectNode().put("image", base.relativize(q.image().toAbsolutePath()).toString())
+                        .put("question", q.question()).put("answer", q.answer()).put("kind", q.kind());
+                ObjectNode given = row.putObject("answers");
+                ArrayNode right = row.putArray("right");
                 PixelValues px = pixels.computeIfAbsent(q.image(), answerer::pixels);
                 if (pixels.size() > 256) {
                     pixels.clear();  // bounded cache: consecutive questions usually share images
                 }
                 for (int c = 0; c < specs.size(); c++) {
                     Answerer.Answer a = answerer.ask(px, q.question(), plans.get(c), ops, maxNewTokens);
+                    given.put(specs.get(c), a.text());
+                    if (q.matches(a.text())) {
+                        right.add(specs.get(c));
+                    }
                     results.get(c).add(q.matches(a.text()), q.kind(), a.visualTokens(), a.flops().llm(),
                             a.flops().llm() + a.flops().vision() + a.flops().projector(),
                             a.generation().imageNanos() + a.generation().prefillNanos());
                     bar.update(++done);
                 }
+                answers.append(row).append('\n');
             }
             bar.finish();
             EvalReport report = new EvalReport(results, results.get(0));
@@ -117,9 +133,11 @@ final class EvalCommand implements Callable<Integer> {
             if (out != null) {
                 write(out.resolve("results.csv"), report.csv());
                 write(out.resolve("results.md"), report.markdown());
+                write(out.resolve("answers.jsonl"), answers.toString());
                 AccuracyPlot.write(results, results.get(0), model.getFileName() + ": accuracy vs visual tokens kept ("
                         + questions.size() + " questions)", out.resolve("accuracy.png"));
-                o.println("wrote " + out.resolve("results.csv") + ", " + out.resolve("results.md") + ", " + out.resolve("accuracy.png"));
+                o.println("wrote " + out.resolve("results.csv") + ", " + out.resolve("results.md") + ", " + out.resolve("accuracy.png") + ", "
+                        + out.resolve("answers.jsonl"));
             }
         } catch (IOException e) {
             throw new UserInputException("--out " + out + ": " + e.getMessage());

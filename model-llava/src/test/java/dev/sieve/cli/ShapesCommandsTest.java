@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +47,24 @@ class ShapesCommandsTest {
         assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(4);
         assertThat(Files.readString(out.resolve("results.md"))).contains("| none | none | 144.0 |");
         assertThat(javax.imageio.ImageIO.read(out.resolve("accuracy.png").toFile())).isNotNull();
+        // answers.jsonl: every question once, its answer under each configuration, and the ones that were right.
+        List<String> rows = Files.readAllLines(out.resolve("answers.jsonl"));
+        assertThat(rows).hasSize(8);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int rightUnpruned = 0;
+        for (String line : rows) {
+            com.fasterxml.jackson.databind.JsonNode row = json.readTree(line);
+            assertThat(data.resolve(row.get("image").asText())).isRegularFile();
+            assertThat(row.get("question").asText()).isNotBlank();
+            assertThat(row.get("answers").properties()).extracting(java.util.Map.Entry::getKey)
+                    .containsExactly("none", "vispruner:keep=32", "fastv:k=2,keep=0.25");
+            for (com.fasterxml.jackson.databind.JsonNode spec : row.get("right")) {
+                dev.sieve.eval.EvalQuestion q = new dev.sieve.eval.EvalQuestion(null, row.get("question").asText(), row.get("answer").asText(), "");
+                assertThat(q.matches(row.get("answers").get(spec.asText()).asText())).isTrue();
+                rightUnpruned += spec.asText().equals("none") ? 1 : 0;
+            }
+        }
+        assertThat(Files.readAllLines(out.resolve("results.csv")).get(1)).endsWith("," + rightUnpruned);
     }
 
     @Test
