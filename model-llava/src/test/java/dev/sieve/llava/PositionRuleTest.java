@@ -37,6 +37,15 @@ class PositionRuleTest {
         return llava.generate(pixels, ids, 3, Sampler.greedy(), new int[0], (s, t) -> { }, pruning, new Ops(CTX));
     }
 
+    /** Unpruned position ids of the 13 rows left when 4 of the 16 image tokens (at 3..18) are kept: text before, kept patches, text after. */
+    private static int[] originalIds(int[] keptImageTokens) {
+        int[] ids = new int[13];
+        for (int i = 0; i < 13; i++) {
+            ids[i] = i < 3 ? i : i < 7 ? 3 + keptImageTokens[i - 3] : i - 4 + 16;
+        }
+        return ids;
+    }
+
     @Test
     void fastVKeepsOriginalIdsUnlessToldToReindex() {
         Llava.Generation kept = run(new Llava.Pruning(null, new FastV(2, 4)));
@@ -56,12 +65,7 @@ class PositionRuleTest {
         Llava.Generation reindexed = run(new Llava.Pruning(new UniformBaseline(4), null));
         assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
         Llava.Generation original = run(new Llava.Pruning(new UniformBaseline(4), null, null, null, Llava.PositionRule.ORIGINAL));
-        int[] kept = original.visionKept();
-        int[] expected = new int[13];
-        for (int i = 0; i < 13; i++) {
-            expected[i] = i < 3 ? i : i < 7 ? 3 + kept[i - 3] : i - 4 + 16;
-        }
-        assertThat(original.lastLayerPositions()).containsExactly(expected);
+        assertThat(original.lastLayerPositions()).containsExactly(originalIds(original.visionKept()));
         assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
         assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
         // Every token kept with original ids is the unpruned run.
@@ -79,11 +83,7 @@ class PositionRuleTest {
         Llava.Generation original = run(new Llava.Pruning(null, null, pd, null, Llava.PositionRule.ORIGINAL));
         int[] kept = original.dropStages().get(1).kept();
         assertThat(kept).hasSize(4).isSorted();
-        int[] expected = new int[13];
-        for (int i = 0; i < 13; i++) {
-            expected[i] = i < 3 ? i : i < 7 ? 3 + kept[i - 3] : i - 4 + 16;
-        }
-        assertThat(original.lastLayerPositions()).containsExactly(expected);
+        assertThat(original.lastLayerPositions()).containsExactly(originalIds(kept));
         assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
         assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
         // Every token kept with original ids is the unpruned run, prompt and decode.
