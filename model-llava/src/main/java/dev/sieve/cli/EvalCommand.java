@@ -115,11 +115,12 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 for (int c = 0; c < specs.size(); c++) {
                     Answerer.Answer a = answerer.ask(px, q.question(), plans.get(c), ops, maxNewTokens);
+                    boolean isRight = q.matches(a.text());
                     given.put(specs.get(c), a.text());
-                    if (q.matches(a.text())) {
+                    if (isRight) {
                         right.add(specs.get(c));
                     }
-                    results.get(c).add(q.matches(a.text()), q.kind(), a.visualTokens(), a.flops().llm(),
+                    results.get(c).add(isRight, q.kind(), a.visualTokens(), a.flops().llm(),
                             a.flops().llm() + a.flops().vision() + a.flops().projector(),
                             a.generation().imageNanos() + a.generation().prefillNanos());
                     bar.update(++done);

@@ -474,9 +474,7 @@ public final class Llava implements AutoCloseable {
                 pruned = pruneAtLayer(fastv, merged, x, positions, cache, ops);
                 x = compactRows(x, pruned.keptPositions(), t.hiddenSize());
                 rows = pruned.keptPositions().length;
-                int[] kept = pruned.keptPositions();
-                final int[] before = positions;
-                lastPositions = reindexAfterCut ? continuingFrom(0, rows) : Arrays.stream(kept).map(r -> before[r]).toArray();
+                lastPositions = reindexAfterCut ? continuingFrom(0, rows) : gather(positions, pruned.keptPositions());
                 int resume = fastv.layer();
                 if (fastv.secondLayer() > 0) {
                     // Progressive schedule: layers [K, K2) on the first cut, ranked again by layer K2-1, cut again.
@@ -488,11 +486,9 @@ public final class Llava implements AutoCloseable {
                     int[] keptLocal = TopK.largestSorted(scores, fastv.secondKeep());
                     int[] keepRows = rowsKeeping(rows, merged.imageStart(), imageRows, keptLocal);
                     x = compactRows(x, keepRows, t.hiddenSize());
-                    final int[] firstPositions = lastPositions;
-                    final Pruned first = pruned;
-                    lastPositions = reindexAfterCut ? continuingFrom(0, keepRows.length) : Arrays.stream(keepRows).map(r -> firstPositions[r]).toArray();
-                    pruned = new Pruned(Arrays.stream(keptLocal).map(k -> first.keptImageIndices()[k]).toArray(),
-                            Arrays.stream(keepRows).map(r -> first.keptPositions()[r]).toArray(), first.scores(), first.keptImageIndices());
+                    lastPositions = reindexAfterCut ? continuingFrom(0, keepRows.length) : gather(lastPositions, keepRows);
+                    pruned = new Pruned(gather(pruned.keptImageIndices(), keptLocal), gather(pruned.keptPositions(), keepRows), pruned.scores(),
+                            pruned.keptImageIndices());
                     rows = keepRows.length;
                     resume = fastv.secondLayer();
                 }
@@ -564,6 +560,15 @@ public final class Llava implements AutoCloseable {
         return scores;
     }
 
+    /** {@code values[at[0]], values[at[1]], ...}: what the kept rows (or tokens) carried. */
+    private static int[] gather(int[] values, int[] at) {
+        int[] out = new int[at.length];
+        for (int i = 0; i < at.length; i++) {
+            out[i] = values[at[i]];
+        }
+        return out;
+    }
+
     private static int[] continuingFrom(int start, int n) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
@@ -624,13 +629,11 @@ public final class Llava implements AutoCloseable {
             float[] scores = Arrays.copyOfRange(attention, pos, pos + candidates.length);
             int[] keptLocal = pd.select(stage, scores, patches);
             int[] keepRows = rowsKeeping(n, pos, candidates.length, keptLocal);
-            int[] present = candidates;
-            int[] kept = Arrays.stream(keptLocal).map(k -> present[k]).toArray();
+            int[] kept = gather(candidates, keptLocal);
             stages.add(new DropStage(candidates, scores, kept));
             x[0] = compactRows(x[0], keepRows, h);
             if (positions[0] != null) {
-                int[] before = positions[0];
-                positions[0] = Arrays.stream(keepRows).map(r -> before[r]).toArray();
+                positions[0] = gather(positions[0], keepRows);
             }
             n = keepRows.length;
             candidates = kept;
