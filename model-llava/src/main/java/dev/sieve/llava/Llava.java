@@ -167,11 +167,14 @@ public final class Llava implements AutoCloseable {
     /**
      * Result of {@link #generate}: logits of every prompt position, the new tokens, each step's
      * logits, and wall time per phase (image = vision tower + projector; prefill; decode);
-     * {@code lastLayerPositions} are the position ids the last decoder layer gave the prompt rows.
+     * {@code lastLayerPositions} are the position ids the last decoder layer gave the prompt rows;
+     * {@code visualTokensTotal} is the image's visual tokens before any pruning, {@code visualTokensKept} the
+     * visual rows (original or merged) that reach the last LLM layer.
      */
     public record Generation(float[] promptLogits, int promptLength, int[] newTokens, float[] stepLogits, long imageNanos,
                              long prefillNanos, long decodeNanos, int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages,
-                             VisionZip.Result zip, int[] lastLayerPositions) {
+                             VisionZip.Result zip, int[] lastLayerPositions, int visualTokensTotal,
+                             int visualTokensKept) {
 
         /** One pruning stage's outcome: the image tokens still present after it, as sorted indices among the original ones. */
         public record Stage(String name, int[] kept) {}
@@ -404,14 +407,14 @@ public final class Llava implements AutoCloseable {
     /** A prefilled prompt: its KV cache (the caller closes it), logits, and how decoding continues its positions. */
     private record Prefilled(KvCache cache, float[] promptLogits, int rows, boolean sharedDecodePositions, int nextPosition,
                              int[] visionKept, Pruned pruned, java.util.List<DropStage> dropStages, VisionZip.Result zip,
-                             int[] lastPositions, long imageNanos, long prefillNanos, int vocab) {
+                             int[] lastPositions, long imageNanos, long prefillNanos, int vocab, int visualTotal, int visualKept) {
         float[] lastLogits() {
             return Arrays.copyOfRange(promptLogits, (rows - 1) * vocab, rows * vocab);
         }
 
         Generation generation(int[] tokens, float[] stepLogits, long decodeNanos) {
             return new Generation(promptLogits, rows, tokens, stepLogits, imageNanos, prefillNanos, decodeNanos, visionKept, pruned,
-                    dropStages, zip, lastPositions);
+                    dropStages, zip, lastPositions, visualTotal, visualKept);
         }
     }
 
@@ -499,7 +502,8 @@ public final class Llava implements AutoCloseable {
             boolean sharedDecodePositions = (fastv != null && !reindexAfterCut) || originalVisionIds || pdropOriginal;
             float[] promptLogits = decoder.logits(x, 0, rows, ops);
             return new Prefilled(cache, promptLogits, rows, sharedDecodePositions, nextPosition, visionKept, pruned, dropStages, zip,
-                    lastPositions, t1 - t0, System.nanoTime() - t1, t.vocabSize());
+                    lastPositions, t1 - t0, System.nanoTime() - t1, t.vocabSize(),
+                    config.vision().patches() + (config.keepClsFeature() ? 1 : 0), rows - (s - merged.imageRows()));
         } catch (RuntimeException e) {
             cache.close();
             throw e;
