@@ -39,12 +39,12 @@ final class Answerer implements AutoCloseable {
     }
 
     /** Greedy answer to {@code question} (wrapped in the LLaVA-1.5 template), stopping at </s>. */
-    Answer ask(PixelValues pixels, String question, Llava.Pruning pruning, Ops ops, int maxNewTokens) {
+    Answer ask(PixelValues pixels, String question, dev.sieve.pruning.PrunePlan pruning, Ops ops, int maxNewTokens) {
         int[] ids = inputs.prompt(question);
         Llava.Generation g = llava.generate(pixels.chw(), ids, maxNewTokens, new Sampler(0, 1, 0), new int[] {inputs.tokenizer().eosId()},
                 (step, token) -> {}, pruning, ops);
-        PrefillFlops flops = PrefillFlops.of(g, llava.config(), pruning, llava.unprunedPromptLength(ids));
-        return new Answer(inputs.answer(g.newTokens()), g, flops, PruneOption.visualTokensAtTheEnd(g, llava.config().vision().patches()));
+        PrefillFlops flops = PrefillFlops.of(g, llava.config(), llava.unprunedPromptLength(ids));
+        return new Answer(inputs.answer(g.newTokens()), g, flops, g.visualTokensKept());
     }
 
     /** Writes the picture of the image as the model saw it and one panel per entry of {@code panels}. */

@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Answerer answerer = Answerer.open(dir, false);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<Llava.Pruning> plans = CONFIGS.stream().map(c -> new PruneOption(c).resolve(answerer.config())).toList();
+            List<dev.sieve.pruning.PrunePlan> plans = CONFIGS.stream().map(c -> new PruneOption(c).resolve(answerer.config())).toList();
             Ops ops = new Ops(ctx);
             int patches = answerer.config().vision().patches();
             o.printf("model %s (%d visual tokens per image), loaded in %.0f ms%n", dir, patches, (System.nanoTime() - start) / 1e6);
@@ -90,8 +90,8 @@ final class DemoCommand implements Callable<Integer> {
                     right[c] += ok ? 1 : 0;
                     o.printf(Locale.ROOT, "    %-20s %-10s %s  %3d/%d tokens  %6.1f ms%n", CONFIGS.get(c), a.text(), ok ? "right" : "WRONG",
                             a.visualTokens(), patches, t / 1e6);
-                    for (Llava.Generation.Stage s : a.generation().stages()) {
-                        panels.add(new KeptPatches.Panel(CONFIGS.get(c).split(":")[0], s.kept()));
+                    for (Cuts.Named cut : Cuts.of(a.generation())) {
+                        panels.add(new KeptPatches.Panel(CONFIGS.get(c).split(":")[0], cut.cut().kept()));
                     }
                 }
                 Path png = out.resolve(String.format("%02d-kept-patches.png", n + 1));

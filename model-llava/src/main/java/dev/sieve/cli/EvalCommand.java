@@ -47,8 +47,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "first N questions only (default: all)")
     int limit;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "a configuration to evaluate (repeatable); the unpruned pass is always included. Accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = PruneOption.HELP)
     List<String> prune = new ArrayList<>();
 
     @Option(names = "--out", paramLabel = "DIR", description = "write results.csv, results.md, accuracy.png and answers.jsonl (each question's answer under every configuration) here")
@@ -96,7 +95,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         try (Answerer answerer = Answerer.open(model, padToSquare);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<Llava.Pruning> plans = options.stream().map(p -> p.resolve(answerer.config())).toList();
+            List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(p -> p.resolve(answerer.config())).toList();
             List<ConfigResult> results = specs.stream().map(ConfigResult::new).toList();
             Ops ops = new Ops(ctx);
             Map<Path, PixelValues> pixels = new HashMap<>();

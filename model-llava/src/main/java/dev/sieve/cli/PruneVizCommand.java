@@ -24,7 +24,7 @@ final class PruneVizCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the question (instruction-guided methods depend on it)")
     String prompt;
 
-    @Option(names = "--prune", required = true, paramLabel = "SPEC", description = "accepted: " + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", required = true, paramLabel = "SPEC", description = PruneOption.HELP)
     String prune;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "where to write the picture")
@@ -40,10 +40,10 @@ final class PruneVizCommand implements Callable<Integer> {
     public Integer call() {
         PruneOption option = new PruneOption(prune);
         try (Answerer answerer = Answerer.open(model, padToSquare); ExecutionContext ctx = ExecutionContext.create()) {
-            Llava.Pruning plan = option.resolve(answerer.config());
+            dev.sieve.pruning.PrunePlan plan = option.resolve(answerer.config());
             PixelValues pixels = answerer.pixels(image);
             Answerer.Answer a = answerer.ask(pixels, prompt, plan, new Ops(ctx), 16);
-            answerer.drawKeptPatches(pixels, a.generation().stages().stream().map(s -> new KeptPatches.Panel(s.name(), s.kept())).toList(), out);
+            answerer.drawKeptPatches(pixels, Cuts.of(a.generation()).stream().map(c -> new KeptPatches.Panel(c.name(), c.cut().kept())).toList(), out);
             spec.commandLine().getOut().printf("answer: %s%nvisual tokens %d -> %d (%s); picture: %s%n", a.text(),
                     answerer.config().vision().patches(), a.visualTokens(), prune, out);
         }

@@ -49,8 +49,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed = 0;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning (default: none); accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = PruneOption.HELP)
     String prune = "none";
 
     @Option(names = "--pad-to-square", description = "LLaVA-1.5's image_aspect_ratio=pad: pad the image to a square with the mean colour first")
@@ -86,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
         int[] ids = inputs.prompt(prompts.get(0));
 
         // Check the pruning request against the model's config before the (slow) weight loading.
-        Llava.Pruning resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        dev.sieve.pruning.PrunePlan resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
         err.print("loading " + model + " ... ");
         err.flush();
         long loadStart = System.nanoTime();
@@ -121,8 +120,8 @@ final class RunCommand implements Callable<Integer> {
             out.println();
             int newTokens = g.newTokens().length;
             int imageTokens = llava.config().vision().patches();
-            out.printf("-- visual tokens %d -> %d (%s)%n", imageTokens, PruneOption.visualTokensAtTheEnd(g, imageTokens), pruning.spec());
-            PrefillFlops flops = PrefillFlops.of(g, llava.config(), resolvedPruning, llava.unprunedPromptLength(ids));
+            out.printf("-- visual tokens %d -> %d (%s)%n", imageTokens, g.visualTokensKept(), pruning.spec());
+            PrefillFlops flops = PrefillFlops.of(g, llava.config(), llava.unprunedPromptLength(ids));
             out.printf("-- prefill FLOPs (papers' formula): LLM %.3f G = %.1f%% of unpruned, tokens per layer %s; vision %.3f G, projector %.3f G%n",
                     flops.llm() / 1e9, 100 * flops.llmRatio(), Arrays.toString(flops.tokensPerLayer()), flops.vision() / 1e9,
                     flops.projector() / 1e9);
@@ -136,7 +135,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** Several image/prompt pairs: prefilled one by one (each pruned on its own), decoded together; answers printed at the end. */
     private int runBatch(int batch, ModelInputs inputs, PruneOption pruning, PrintWriter out) {
-        Llava.Pruning plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        dev.sieve.pruning.PrunePlan plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
         java.util.List<Llava.Request> requests = new java.util.ArrayList<>();
         for (int b = 0; b < batch; b++) {
             PixelValues px = inputs.pixels(images.get(images.size() == 1 ? 0 : b));
