@@ -89,13 +89,13 @@ final class PrefillBench {
             PrefillFlops base = PrefillFlops.of(last[0], config, full);
             double baseTotal = base.llm() + base.vision() + base.projector();
             double baseMs = median(prefill[0]) / 1e6;
-            out.printf(Locale.ROOT, "%-36s %8s %10s %12s %10s %12s %10s%n", "config", "visual", "LLM GFLOP", "LLM FLOPs", "all FLOPs",
-                    "prefill ms", "latency");
+            out.printf(Locale.ROOT, "%-36s %8s %10s %12s %12s %10s %12s %10s%n", "config", "visual", "LLM GFLOP", "LLM FLOPs", "ViT FLOPs",
+                    "all FLOPs", "prefill ms", "latency");
             for (int c = 0; c < plans.size(); c++) {
                 PrefillFlops f = PrefillFlops.of(last[c], config, full);
                 double ms = median(prefill[c]) / 1e6;
-                out.printf(Locale.ROOT, "%-36s %8d %10.1f %11.1f%% %9.1f%% %12.0f %9.1f%%   (vision+projector %.0f ms)%n", all.get(c),
-                        last[c].visualTokensKept(), f.llm() / 1e9, 100 * f.llmRatio(),
+                out.printf(Locale.ROOT, "%-36s %8d %10.1f %11.1f%% %11.1f%% %9.1f%% %12.0f %9.1f%%   (vision+projector %.0f ms)%n", all.get(c),
+                        last[c].visualTokensKept(), f.llm() / 1e9, 100 * f.llmRatio(), 100 * f.visionRatio(),
                         100 * (f.llm() + f.vision() + f.projector()) / baseTotal, ms, 100 * ms / baseMs, median(image[c]) / 1e6);
             }
             if (decodeTokens > 0) {

@@ -22,7 +22,8 @@ import java.util.TreeSet;
  * records each cut. Knows no method.
  */
 final class StageRuns {
-    private record Run(int index, PruningStage stage, PositionRule override, List<Hook> hooks, List<StageResult.Cut> cuts) {}
+    private record Run(int index, PruningStage stage, PositionRule override, List<Hook> hooks, List<StageResult.Cut> cuts,
+                       java.util.Map<Hook, SignalRequest> asked) {}
 
     private final List<Run> runs = new ArrayList<>();
     private final ModelShape shape;
@@ -37,7 +38,7 @@ final class StageRuns {
         int i = 0;
         for (PrunePlan.Entry e : plan.entries()) {
             PruningStage stage = e.stage().begin();
-            runs.add(new Run(++i, stage, e.positions(), stage.hooks(shape), new ArrayList<>()));
+            runs.add(new Run(++i, stage, e.positions(), stage.hooks(shape), new ArrayList<>(), new java.util.HashMap<>()));
         }
     }
 
@@ -70,6 +71,7 @@ final class StageRuns {
             } catch (IllegalArgumentException e) {
                 throw new ModelException(who(r, hook) + ": " + e.getMessage());
             }
+            r.asked().put(hook, q);
             if (q.attentionRows() != null) {
                 if (hook.kind() == Hook.Kind.PROJECTED) {
                     throw new ModelException(who(r, hook) + " asked for attention, which does not exist after the projector");
@@ -112,9 +114,11 @@ final class StageRuns {
     private float[] decideOne(Run r, Hook hook, SequenceRows rows, float[] x, int dim, Signals signals) {
         remapped = signals;
         SequenceView view = rows.view(hook, dim, shape);
+        SignalRequest asked = r.asked().getOrDefault(hook, SignalRequest.NONE);
         Decision d;
         try {
-            d = r.stage().decide(hook, view, signals);
+            // Each stage sees only the queries it asked for, in its order, though one probe served every stage here.
+            d = r.stage().decide(hook, view, signals.withQueries(asked.attentionRows()));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new ModelException(who(r, hook) + ": " + e.getMessage());
         }

@@ -109,6 +109,22 @@ class PipelineTest {
     }
 
     @Test
+    void stagesAtOneHookShareOneProbeButEachSeesOnlyItsOwnQueries() {
+        // IVTP ranks by the instruction rows, FastV by the last row, both after LLM layer 1: one probe serves both.
+        Llava.Generation both = run(llava.plan("ivtp:k=2,keep=8+fastv:k=2,keep=4"));
+        Llava.Generation fastvAlone = run(llava.plan("fastv:k=2,keep=16"));
+        int[] afterIvtp = both.stages().get(0).kept();
+        float[] lastRowScores = fastvAlone.stages().get(0).cuts().get(0).scores();
+        StageResult.Cut fastvCut = both.stages().get(1).cuts().get(0);
+        assertThat(fastvCut.candidates()).containsExactly(afterIvtp);
+        for (int j = 0; j < afterIvtp.length; j++) {
+            assertThat(fastvCut.scores()[j]).as("FastV's score of token %d", afterIvtp[j]).isEqualTo(lastRowScores[afterIvtp[j]]);
+        }
+        assertThat(both.stages().get(1).kept()).hasSize(4);
+        assertThat(both.llmTokensPerLayer()).containsExactly(25, 25, 13, 13);
+    }
+
+    @Test
     void aMethodDefinedOutsidePruningRunsThroughTheRegistryAndTheSameLoop() {
         StageRegistry.register("every-other", "phase=0|1", EveryOther::fromSpec);
         Llava.Generation g = run(llava.plan("every-other:phase=1+fastv:k=2,keep=0.5"));

@@ -69,6 +69,35 @@ public final class Signals {
         return new Signals(queryRows, attention, sourceRows, hiddenSlot, hidden, hiddenDim, keys, keyDim, map);
     }
 
+    /**
+     * The same signals with only the queries {@code rows} (rows of the sequence the attention was
+     * computed on, each among this object's queries), in that order: what one stage asked for when
+     * several stages' requests were merged into one probe.
+     */
+    public Signals withQueries(int[] rows) {
+        if (rows == null) {
+            return new Signals(new int[0], new float[0], sourceRows, hiddenSlot, hidden, hiddenDim, keys, keyDim, rowMap);
+        }
+        float[] subset = new float[rows.length * sourceRows];
+        for (int i = 0; i < rows.length; i++) {
+            int q = indexOf(queryRows, rows[i]);
+            if (q < 0) {
+                throw new IllegalArgumentException("row " + rows[i] + "'s attention was not probed");
+            }
+            System.arraycopy(attention, q * sourceRows, subset, i * sourceRows, sourceRows);
+        }
+        return new Signals(rows.clone(), subset, sourceRows, hiddenSlot, hidden, hiddenDim, keys, keyDim, rowMap);
+    }
+
+    private static int indexOf(int[] values, int value) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == value) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private int source(int row) {
         return rowMap == null ? row : row < rowMap.length ? rowMap[row] : -1;
     }
