@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Answerer answerer = Answerer.open(dir, false);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<dev.sieve.pruning.PrunePlan> plans = CONFIGS.stream().map(c -> new PruneOption(c).resolve(answerer.config())).toList();
+            List<dev.sieve.pruning.PrunePlan> plans = CONFIGS.stream().map(c -> new PruneOption(c).resolve(answerer.config(), dir)).toList();
             Ops ops = new Ops(ctx);
             int patches = answerer.config().vision().patches();
             o.printf("model %s (%d visual tokens per image), loaded in %.0f ms%n", dir, patches, (System.nanoTime() - start) / 1e6);

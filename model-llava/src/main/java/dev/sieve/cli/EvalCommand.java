@@ -95,7 +95,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         try (Answerer answerer = Answerer.open(model, padToSquare);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(p -> p.resolve(answerer.config())).toList();
+            List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(p -> p.resolve(answerer.config(), model)).toList();
             List<ConfigResult> results = specs.stream().map(ConfigResult::new).toList();
             Ops ops = new Ops(ctx);
             Map<Path, PixelValues> pixels = new HashMap<>();

@@ -69,7 +69,7 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            dev.sieve.pruning.PrunePlan plan = pruning.resolve(llava.config());
+            dev.sieve.pruning.PrunePlan plan = pruning.resolve(llava.config(), model);
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
                     plan, new Ops(ctx));
             PrefillFlops flops = PrefillFlops.of(g, llava.config(), llava.unprunedPromptLength(ids));

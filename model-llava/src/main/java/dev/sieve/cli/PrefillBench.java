@@ -37,7 +37,7 @@ final class PrefillBench {
         specs.stream().filter(s -> !s.equals("none") && !all.contains(s)).forEach(all::add);
         List<PruneOption> options = all.stream().map(PruneOption::new).toList();
         LlavaConfig config = LlavaConfig.load(model);
-        List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(o -> o.resolve(config)).toList();
+        List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(o -> o.resolve(config, model)).toList();
         float[] pixels;
         int[] ids;
         Path inputs = model.resolve("inputs.safetensors");

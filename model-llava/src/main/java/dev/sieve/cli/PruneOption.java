@@ -10,7 +10,7 @@ final class PruneOption {
     /** For option descriptions (annotation values must be constants); the full list comes with any error. */
     static final String HELP = "pruning plan: stages in flow order joined by '+', e.g. vispruner:keep=64+fastv:k=2,keep=32"
             + " or ivtp-vit:keep=288+ivtp:k=8,keep=64 (default: none); methods: ivtp-vit, vispruner, fastervlm, visionzip, random, uniform,"
-            + " divprune, fastv, ivtp, pdrop, sparsevlm; a bad spec lists every method's options";
+            + " divprune, fastv, ivtp, pdrop, sparsevlm, lvpruning; a bad spec lists every method's options";
 
     private final String spec;
 
@@ -29,9 +29,10 @@ final class PruneOption {
     }
 
     /** The plan as the model runs it, with budgets checked against its image tokens and layers. */
-    PrunePlan resolve(LlavaConfig config) {
+    PrunePlan resolve(LlavaConfig config, java.nio.file.Path modelDir) {
         ModelShape shape = new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(),
-                config.text().layers(), config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0));
+                config.text().layers(), config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0),
+                modelDir.toAbsolutePath().normalize());
         try {
             return PrunePlan.parse(spec, shape);
         } catch (IllegalArgumentException e) {

@@ -40,7 +40,7 @@ final class PruneVizCommand implements Callable<Integer> {
     public Integer call() {
         PruneOption option = new PruneOption(prune);
         try (Answerer answerer = Answerer.open(model, padToSquare); ExecutionContext ctx = ExecutionContext.create()) {
-            dev.sieve.pruning.PrunePlan plan = option.resolve(answerer.config());
+            dev.sieve.pruning.PrunePlan plan = option.resolve(answerer.config(), model);
             PixelValues pixels = answerer.pixels(image);
             Answerer.Answer a = answerer.ask(pixels, prompt, plan, new Ops(ctx), 16);
             answerer.drawKeptPatches(pixels, Cuts.of(a.generation()).stream().map(c -> new KeptPatches.Panel(c.name(), c.cut().kept())).toList(), out);

@@ -85,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
         int[] ids = inputs.prompt(prompts.get(0));
 
         // Check the pruning request against the model's config before the (slow) weight loading.
-        dev.sieve.pruning.PrunePlan resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        dev.sieve.pruning.PrunePlan resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model), model);
         err.print("loading " + model + " ... ");
         err.flush();
         long loadStart = System.nanoTime();
@@ -135,7 +135,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** Several image/prompt pairs: prefilled one by one (each pruned on its own), decoded together; answers printed at the end. */
     private int runBatch(int batch, ModelInputs inputs, PruneOption pruning, PrintWriter out) {
-        dev.sieve.pruning.PrunePlan plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        dev.sieve.pruning.PrunePlan plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model), model);
         java.util.List<Llava.Request> requests = new java.util.ArrayList<>();
         for (int b = 0; b < batch; b++) {
             PixelValues px = inputs.pixels(images.get(images.size() == 1 ? 0 : b));

@@ -25,7 +25,7 @@ public final class Llava implements AutoCloseable {
     private final Prefill prefill;
     private final ModelShape shape;
 
-    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint) {
+    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint, Path directory) {
         this.config = config;
         this.checkpoint = checkpoint;
         Weights weights = new Weights(checkpoint);
@@ -33,7 +33,7 @@ public final class Llava implements AutoCloseable {
         this.projector = new Projector(config, weights);
         this.decoder = new LlamaDecoder(config.text(), weights);
         this.shape = new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(), config.text().layers(),
-                config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0));
+                config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0), directory);
         this.prefill = new Prefill(this, config, vision, projector, decoder);
     }
 
@@ -42,7 +42,7 @@ public final class Llava implements AutoCloseable {
         LlavaConfig config = LlavaConfig.load(dir);
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
         try {
-            return new Llava(config, checkpoint);
+            return new Llava(config, checkpoint, dir.toAbsolutePath().normalize());
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;

@@ -33,6 +33,7 @@ public final class StageRegistry {
         register("ivtp", Ivtp.USAGE, Ivtp::fromSpec);
         register("pdrop", PyramidDrop.USAGE, PyramidDrop::fromSpec);
         register("sparsevlm", SparseVlm.USAGE, SparseVlm::fromSpec);
+        register("lvpruning", LvPruning.USAGE, LvPruning::fromSpec);
     }
 
     private StageRegistry() {}
