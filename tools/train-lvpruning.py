@@ -18,7 +18,8 @@ Choices the paper leaves open, made here (and read by Sieve from lvpruning/confi
   module to the next, applied as an attention mask on the frozen LLM (a dropped visual token is no
   key for any later query, so the LLM sees what it would see after removal, and gradients still reach
   the modules); loss = answer cross-entropy + KL to the unpruned model's answer distribution
-  (distillation) + a keep-ratio term (mean kept fraction minus the module's target, squared);
+  (distillation) + a keep-ratio term per module (the fraction of the tokens reaching it that it keeps, minus
+  budget / tokens reaching it, squared); gradients clipped to norm 1;
 - inference: each module ranks the visual tokens still present by keep - drop logit and keeps its
   budget (top-k, raster order); kept tokens keep their original position ids, as the masks in
   training did, and decoding continues after the unpruned prompt.
@@ -101,7 +102,7 @@ def attention(attn, x, cos, sin, mask, key_weight=None):
         w = key_weight[:, None, None, :].expand(b, 1, t, t).clone()
         w[:, :, torch.arange(t), torch.arange(t)] = 1  # a query always sees itself (dropped rows are never read)
         p = p * w
-        p = p / p.sum(-1, keepdim=True)
+        p = (p + 1e-6 / t) / (p.sum(-1, keepdim=True) + 1e-6)  # DynamicViT's eps keeps the gradient finite
     return attn.o_proj((p @ v).transpose(1, 2).reshape(b, t, -1))
 
 
@@ -133,8 +134,11 @@ def masked_forward(model, modules, ids, feats, image, instr_len, targets, tau):
         if l in LAYERS:
             logits = modules[LAYERS.index(l)](x[:, j:j + p], x[:, j + p:], text_valid)
             hard = F.gumbel_softmax(logits, tau=tau, hard=True)[..., 0]
+            # The fraction this module keeps of the tokens still present (earlier decisions held fixed), so each
+            # ratio term steers its own module only.
+            before = policy.detach()
+            fractions.append((before * hard).sum(1) / before.sum(1).clamp_min(1))
             policy = policy * hard
-            fractions.append(policy.mean(1))
     return model.language_model.lm_head(model.language_model.model.norm(x)), fractions
 
 
@@ -287,7 +291,7 @@ def main():
             nn.init.normal_(w, std=0.02)
     # Start each head at its module's budget (keep probability = budget / tokens entering), so training spends
     # its steps on which tokens to keep rather than on how many.
-    entering = [(sl.VISION["image_size"] // sl.VISION["patch_size"]) ** 2] + BUDGETS[:-1]
+    entering = [(sl.VISION["image_size"] // sl.VISION["patch_size"]) ** 2] + BUDGETS[:-1]  # tokens entering each module
     with torch.no_grad():
         for m, b, e in zip(modules, BUDGETS, entering):
             m.head.bias.copy_(torch.tensor([math.log(b / e), math.log(1 - b / e)]))
@@ -300,7 +304,7 @@ def main():
         del train_images
         print(f"train: {len(train_rows)} questions; test: {len(test_rows)}; features cached in {time.time() - begin:.0f} s", flush=True)
         opt = torch.optim.AdamW(modules.parameters(), lr=args.lr, weight_decay=0.01)
-        targets = [b / (sl.VISION["image_size"] // sl.VISION["patch_size"]) ** 2 for b in BUDGETS]
+        targets = [b / e for b, e in zip(BUDGETS, entering)]
         start, step, budget = time.time(), 0, args.minutes * 60
         while time.time() - start < budget:
             rows = random.sample(train_rows, args.batch)
@@ -321,6 +325,7 @@ def main():
             loss = ce + args.distill_weight * kl + args.ratio_weight * ratio
             opt.zero_grad()
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(modules.parameters(), 1.0)
             lr = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - start) / budget)))
             for g in opt.param_groups:
                 g["lr"] = lr
