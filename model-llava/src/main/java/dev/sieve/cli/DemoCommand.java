@@ -1,10 +1,11 @@
 package dev.sieve.cli;
 
 import dev.sieve.eval.EvalQuestion;
-import dev.sieve.llava.Llava;
-import dev.sieve.llava.image.PixelValues;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
+import dev.sieve.llava.api.Sieve;
+import dev.sieve.llava.api.SieveAnswer;
+import dev.sieve.llava.api.SieveImage;
+import dev.sieve.llava.api.SieveOptions;
+import dev.sieve.llava.api.SieveRequest;
 import dev.sieve.viz.KeptPatches;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,6 +43,11 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** A greedy answer of at most 8 tokens, as the demo's one-word answers need. */
+    private static SieveRequest question(SieveImage image, String question, String prune) {
+        return SieveRequest.of(image, question).withPrune(prune).withMaxTokens(8);
+    }
+
     static Path bundledModel() {
         return Path.of(System.getProperty("sieve.home", ".")).resolve("models").resolve("shapes-llava");
     }
@@ -64,38 +70,41 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter o = spec.commandLine().getOut();
         long start = System.nanoTime();
-        try (Answerer answerer = Answerer.open(dir, false);
-             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<Llava.Pruning> plans = CONFIGS.stream().map(c -> new PruneOption(c).resolve(answerer.config())).toList();
-            Ops ops = new Ops(ctx);
-            int patches = answerer.config().vision().patches();
+        try (Sieve sieve = Sieve.open(dir, SieveOptions.defaults().withThreads(threads == null ? 0 : threads))) {
+            CONFIGS.forEach(sieve::checkPrune);
+            int patches = sieve.info().visualTokensPerImage();
+            int grid = (int) Math.round(Math.sqrt(patches));
             o.printf("model %s (%d visual tokens per image), loaded in %.0f ms%n", dir, patches, (System.nanoTime() - start) / 1e6);
             // One unrecorded pass so the timings below are not the JIT's first compilations.
-            PixelValues warm = answerer.pixels(questions.get(0).image());
-            plans.forEach(p -> answerer.ask(warm, questions.get(0).question(), p, ops, 8));
+            SieveImage.Prepared warm = sieve.prepare(SieveImage.of(questions.get(0).image()));
+            CONFIGS.forEach(c -> sieve.ask(question(warm, questions.get(0).question(), c)));
 
             int[] right = new int[CONFIGS.size()];
             long[] nanos = new long[CONFIGS.size()];
             for (int n = 0; n < questions.size(); n++) {
                 EvalQuestion q = questions.get(n);
-                PixelValues px = answerer.pixels(q.image());
+                SieveImage.Prepared px = sieve.prepare(SieveImage.of(q.image()));
                 o.printf("%n[%d] %s  %s%n    expected: %s%n", n + 1, q.image().getFileName(), q.question(), q.answer());
                 List<KeptPatches.Panel> panels = new ArrayList<>();
                 for (int c = 0; c < CONFIGS.size(); c++) {
                     long t0 = System.nanoTime();
-                    Answerer.Answer a = answerer.ask(px, q.question(), plans.get(c), ops, 8);
+                    SieveAnswer a = sieve.ask(question(px, q.question(), CONFIGS.get(c)));
                     long t = System.nanoTime() - t0;
                     nanos[c] += t;
                     boolean ok = q.matches(a.text());
                     right[c] += ok ? 1 : 0;
                     o.printf(Locale.ROOT, "    %-20s %-10s %s  %3d/%d tokens  %6.1f ms%n", CONFIGS.get(c), a.text(), ok ? "right" : "WRONG",
-                            a.visualTokens(), patches, t / 1e6);
-                    for (Llava.Generation.Stage s : a.generation().stages()) {
+                            a.usage().visualTokensKept(), patches, t / 1e6);
+                    for (SieveAnswer.KeptPatches s : a.keptPatches()) {
                         panels.add(new KeptPatches.Panel(CONFIGS.get(c).split(":")[0], s.kept()));
                     }
                 }
                 Path png = out.resolve(String.format("%02d-kept-patches.png", n + 1));
-                answerer.drawKeptPatches(px, panels, png);
+                try {
+                    KeptPatches.write(KeptPatches.render(sieve.seen(px), grid, panels), png);
+                } catch (IOException e) {
+                    throw new UserInputException(png + ": cannot write: " + e.getMessage());
+                }
                 o.println("    kept patches: " + png);
             }
             o.println();

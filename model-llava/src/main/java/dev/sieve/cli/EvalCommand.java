@@ -7,10 +7,11 @@ import dev.sieve.eval.AccuracyPlot;
 import dev.sieve.eval.ConfigResult;
 import dev.sieve.eval.EvalQuestion;
 import dev.sieve.eval.EvalReport;
-import dev.sieve.llava.Llava;
-import dev.sieve.llava.image.PixelValues;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
+import dev.sieve.llava.api.Sieve;
+import dev.sieve.llava.api.SieveAnswer;
+import dev.sieve.llava.api.SieveImage;
+import dev.sieve.llava.api.SieveOptions;
+import dev.sieve.llava.api.SieveRequest;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -94,12 +95,10 @@ final class EvalCommand implements Callable<Integer> {
                 throw new UserInputException("--out " + out + ": cannot create: " + e.getMessage());
             }
         }
-        try (Answerer answerer = Answerer.open(model, padToSquare);
-             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            List<Llava.Pruning> plans = options.stream().map(p -> p.resolve(answerer.config())).toList();
+        options.forEach(p -> p.resolve(dev.sieve.llava.LlavaConfig.load(model)));
+        try (Sieve sieve = Sieve.open(model, SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare))) {
             List<ConfigResult> results = specs.stream().map(ConfigResult::new).toList();
-            Ops ops = new Ops(ctx);
-            Map<Path, PixelValues> pixels = new HashMap<>();
+            Map<Path, SieveImage.Prepared> pixels = new HashMap<>();
             ProgressBar bar = new ProgressBar(err, "eval", (long) questions.size() * specs.size());
             long done = 0;
             StringBuilder answers = new StringBuilder();
@@ -109,20 +108,19 @@ final class EvalCommand implements Callable<Integer> {
                         .put("question", q.question()).put("answer", q.answer()).put("kind", q.kind());
                 ObjectNode given = row.putObject("answers");
                 ArrayNode right = row.putArray("right");
-                PixelValues px = pixels.computeIfAbsent(q.image(), answerer::pixels);
+                SieveImage.Prepared px = pixels.computeIfAbsent(q.image(), image -> sieve.prepare(SieveImage.of(image)));
                 if (pixels.size() > 256) {
                     pixels.clear();  // bounded cache: consecutive questions usually share images
                 }
                 for (int c = 0; c < specs.size(); c++) {
-                    Answerer.Answer a = answerer.ask(px, q.question(), plans.get(c), ops, maxNewTokens);
+                    SieveAnswer a = sieve.ask(SieveRequest.of(px, q.question()).withPrune(specs.get(c)).withMaxTokens(maxNewTokens));
                     boolean isRight = q.matches(a.text());
                     given.put(specs.get(c), a.text());
                     if (isRight) {
                         right.add(specs.get(c));
                     }
-                    results.get(c).add(isRight, q.kind(), a.visualTokens(), a.flops().llm(),
-                            a.flops().llm() + a.flops().vision() + a.flops().projector(),
-                            a.generation().imageNanos() + a.generation().prefillNanos());
+                    results.get(c).add(isRight, q.kind(), a.usage().visualTokensKept(), a.flops().llm(), a.flops().total(),
+                            Math.round((a.timings().imageMs() + a.timings().prefillMs()) * 1e6));
                     bar.update(++done);
                 }
                 answers.append(row).append('\n');

@@ -51,7 +51,7 @@ public final class Main implements Runnable {
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String command = qualifiedName(commandLine);
             if (ex instanceof SafetensorsException || ex instanceof UserInputException || ex instanceof ModelException
-                    || ex instanceof ImageDecodeException) {
+                    || ex instanceof ImageDecodeException || ex instanceof dev.sieve.llava.api.SieveException) {
                 errWriter.println(command + ": " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }

@@ -1,9 +1,10 @@
 package dev.sieve.cli;
 
-import dev.sieve.llava.Llava;
-import dev.sieve.llava.image.PixelValues;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
+import dev.sieve.llava.api.Sieve;
+import dev.sieve.llava.api.SieveAnswer;
+import dev.sieve.llava.api.SieveImage;
+import dev.sieve.llava.api.SieveOptions;
+import dev.sieve.llava.api.SieveRequest;
 import dev.sieve.viz.KeptPatches;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -39,13 +40,19 @@ final class PruneVizCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PruneOption option = new PruneOption(prune);
-        try (Answerer answerer = Answerer.open(model, padToSquare); ExecutionContext ctx = ExecutionContext.create()) {
-            Llava.Pruning plan = option.resolve(answerer.config());
-            PixelValues pixels = answerer.pixels(image);
-            Answerer.Answer a = answerer.ask(pixels, prompt, plan, new Ops(ctx), 16);
-            answerer.drawKeptPatches(pixels, a.generation().stages().stream().map(s -> new KeptPatches.Panel(s.name(), s.kept())).toList(), out);
+        option.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        try (Sieve sieve = Sieve.open(model, SieveOptions.defaults().withPadToSquare(padToSquare))) {
+            SieveImage.Prepared pixels = sieve.prepare(SieveImage.of(image));
+            SieveAnswer a = sieve.ask(SieveRequest.of(pixels, prompt).withPrune(prune).withMaxTokens(16));
+            int grid = (int) Math.round(Math.sqrt(sieve.info().visualTokensPerImage()));
+            try {
+                KeptPatches.write(KeptPatches.render(sieve.seen(pixels), grid,
+                        a.keptPatches().stream().map(s -> new KeptPatches.Panel(s.stage(), s.kept())).toList()), out);
+            } catch (java.io.IOException e) {
+                throw new UserInputException(out + ": cannot write: " + e.getMessage());
+            }
             spec.commandLine().getOut().printf("answer: %s%nvisual tokens %d -> %d (%s); picture: %s%n", a.text(),
-                    answerer.config().vision().patches(), a.visualTokens(), prune, out);
+                    a.usage().visualTokensTotal(), a.usage().visualTokensKept(), prune, out);
         }
         return Main.EXIT_OK;
     }

@@ -1,15 +1,14 @@
 package dev.sieve.cli;
 
 import dev.sieve.llava.LayerProgress;
-import dev.sieve.llava.Llava;
-import dev.sieve.llava.PrefillFlops;
-import dev.sieve.llava.Sampler;
-import dev.sieve.llava.image.PixelValues;
-import dev.sieve.llava.tokenizer.Tokenizer;
-import dev.sieve.runtime.ExecutionContext;
-import dev.sieve.runtime.Ops;
+import dev.sieve.llava.api.Sieve;
+import dev.sieve.llava.api.SieveAnswer;
+import dev.sieve.llava.api.SieveImage;
+import dev.sieve.llava.api.SieveOptions;
+import dev.sieve.llava.api.SieveRequest;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,7 +60,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The LLaVA-1.5 conversation template around a plain question. */
     static String llava15Prompt(String question) {
-        return question.contains("<image>") ? question : "USER: <image>\n" + question + " ASSISTANT:";
+        return Sieve.llava15Prompt(question);
     }
 
     @Override
@@ -72,95 +71,85 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneOption pruning = new PruneOption(prune);
-        ModelInputs inputs = ModelInputs.of(model, padToSquare);
-        Tokenizer tokenizer = inputs.tokenizer();
         int batch = Math.max(images.size(), prompts.size());
         if ((images.size() != 1 && images.size() != batch) || (prompts.size() != 1 && prompts.size() != batch)) {
             throw new UserInputException("give one --image per --prompt (or one of either for all): got " + images.size() + " images and "
                     + prompts.size() + " prompts");
         }
-        if (batch > 1) {
-            return runBatch(batch, inputs, pruning, out);
-        }
-        PixelValues pixels = inputs.pixels(images.get(0));
-        int[] ids = inputs.prompt(prompts.get(0));
-
-        // Check the pruning request against the model's config before the (slow) weight loading.
-        Llava.Pruning resolvedPruning = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
-        err.print("loading " + model + " ... ");
-        err.flush();
+        // Check the pruning request against the model's config before the weights load.
+        dev.sieve.llava.LlavaConfig config = dev.sieve.llava.LlavaConfig.load(model);
+        pruning.resolve(config);
         long loadStart = System.nanoTime();
-        try (Llava llava = Llava.load(model);
-             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            err.printf("%.0f ms%n", (System.nanoTime() - loadStart) / 1e6);
+        SieveOptions options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare)
+                .withMaxBatch(batch).withDefaultPrune(pruning.spec());
+        try (Sieve sieve = Sieve.open(model, options)) {
+            double loadMs = (System.nanoTime() - loadStart) / 1e6;
+            int context = sieve.info().contextLength();
+            if (maxNewTokens >= context) {
+                throw new UserInputException("--max-new-tokens " + maxNewTokens + ": must be below the model's context of " + context
+                        + " positions");
+            }
+            // Images and prompts are checked before anything is printed, so bad input is one line.
+            List<SieveRequest> requests = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                SieveImage px = sieve.prepare(SieveImage.of(images.get(images.size() == 1 ? 0 : b)));
+                requests.add(SieveRequest.of(px, prompts.get(prompts.size() == 1 ? 0 : b)).withMaxTokens(maxNewTokens)
+                        .withSampling(temperature, topP, seed + b));
+            }
+            if (batch > 1) {
+                return runBatch(sieve, requests, pruning, out);
+            }
+            err.printf("loading %s ... %.0f ms%n", model, loadMs);
             err.flush();
             // Vision tower and prefill layers on a terminal: the first prefill of a large model also pages its weights in.
-            ProgressBar bar = ProgressBar.onTerminal(err, "image + prefill",
-                    llava.config().visionLayersToRun() + llava.config().text().layers());
+            int visionLayers = config.visionLayersToRun();
+            ProgressBar bar = ProgressBar.onTerminal(err, "image + prefill", visionLayers + config.text().layers());
             if (bar != null) {
-                int visionLayers = llava.config().visionLayersToRun();
-                llava.onProgress((phase, done, total) -> bar.update(phase == LayerProgress.Phase.VISION ? done : visionLayers + done));
+                sieve.onProgress((phase, done, total) -> bar.update(phase == LayerProgress.Phase.VISION ? done : visionLayers + done));
             }
-            int[] produced = new int[maxNewTokens];
-            int[] count = {0};
-            String[] shown = {""};
-            Llava.Generation g = llava.generate(pixels.chw(), ids, maxNewTokens, new Sampler(temperature, topP, seed),
-                    new int[] {tokenizer.eosId()}, (step, token) -> {
-                        if (step == 0 && bar != null) {
-                            bar.finish();
-                        }
-                        // Stream: print what the new token adds to the decoded answer.
-                        produced[count[0]++] = token;
-                        String text = tokenizer.decode(Arrays.stream(produced, 0, count[0]).filter(t -> t != tokenizer.eosId()).toArray());
-                        if (text.startsWith(shown[0])) {
-                            out.print(text.substring(shown[0].length()));
-                            out.flush();
-                        }
-                        shown[0] = text;
-                    }, resolvedPruning, new Ops(ctx));
+            boolean[] first = {true};
+            SieveAnswer a = sieve.ask(requests.get(0), piece -> {
+                if (first[0] && bar != null) {
+                    bar.finish();
+                }
+                first[0] = false;
+                out.print(piece);
+                out.flush();
+            });
+            if (first[0] && bar != null) {
+                bar.finish();
+            }
             out.println();
-            int newTokens = g.newTokens().length;
-            int imageTokens = llava.config().vision().patches();
-            out.printf("-- visual tokens %d -> %d (%s)%n", imageTokens, PruneOption.visualTokensAtTheEnd(g, imageTokens), pruning.spec());
-            PrefillFlops flops = PrefillFlops.of(g, llava.config(), resolvedPruning, llava.unprunedPromptLength(ids));
+            int newTokens = a.usage().completionTokens();
+            out.printf("-- visual tokens %d -> %d (%s)%n", a.usage().visualTokensTotal(), a.usage().visualTokensKept(), pruning.spec());
+            SieveAnswer.Flops flops = a.flops();
             out.printf("-- prefill FLOPs (papers' formula): LLM %.3f G = %.1f%% of unpruned, tokens per layer %s; vision %.3f G, projector %.3f G%n",
                     flops.llm() / 1e9, 100 * flops.llmRatio(), Arrays.toString(flops.tokensPerLayer()), flops.vision() / 1e9,
                     flops.projector() / 1e9);
+            SieveAnswer.Timings t = a.timings();
             out.printf("-- image %.0f ms | prefill %d positions in %.0f ms (%.1f tok/s) | decode %d tokens in %.0f ms (%.1f tok/s) | %.2f GFLOP%n",
-                    g.imageNanos() / 1e6, g.promptLength(), g.prefillNanos() / 1e6, g.promptLength() / (g.prefillNanos() / 1e9),
-                    Math.max(0, newTokens - 1), g.decodeNanos() / 1e6, Math.max(0, newTokens - 1) / Math.max(1e-9, g.decodeNanos() / 1e9),
-                    ctx.counters().snapshot().total().gflop());
+                    t.imageMs(), a.usage().promptTokens(), t.prefillMs(), a.usage().promptTokens() / (t.prefillMs() / 1e3),
+                    Math.max(0, newTokens - 1), t.decodeMs(), Math.max(0, newTokens - 1) / Math.max(1e-9, t.decodeMs() / 1e3),
+                    sieve.countedGflop());
         }
         return Main.EXIT_OK;
     }
 
     /** Several image/prompt pairs: prefilled one by one (each pruned on its own), decoded together; answers printed at the end. */
-    private int runBatch(int batch, ModelInputs inputs, PruneOption pruning, PrintWriter out) {
-        Llava.Pruning plan = pruning.resolve(dev.sieve.llava.LlavaConfig.load(model));
-        java.util.List<Llava.Request> requests = new java.util.ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            PixelValues px = inputs.pixels(images.get(images.size() == 1 ? 0 : b));
-            int[] ids = inputs.prompt(prompts.get(prompts.size() == 1 ? 0 : b));
-            requests.add(new Llava.Request(px.chw(), ids, plan, new Sampler(temperature, topP, seed + b)));
+    private int runBatch(Sieve sieve, List<SieveRequest> requests, PruneOption pruning, PrintWriter out) {
+        List<SieveAnswer> results = sieve.askAll(requests);
+        double prefillMs = 0;
+        int tokens = 0;
+        for (int b = 0; b < results.size(); b++) {
+            SieveAnswer a = results.get(b);
+            prefillMs += a.timings().imageMs() + a.timings().prefillMs();
+            tokens += Math.max(0, a.usage().completionTokens() - 1);
+            out.printf("[%d] %s | %s%n    %s%n", b + 1, images.get(images.size() == 1 ? 0 : b).getFileName(),
+                    prompts.get(prompts.size() == 1 ? 0 : b), a.text());
         }
-        try (Llava llava = Llava.load(model);
-             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            java.util.List<Llava.Generation> results = llava.generateBatch(requests, maxNewTokens, new int[] {inputs.tokenizer().eosId()},
-                    new Ops(ctx));
-            long prefill = 0;
-            int tokens = 0;
-            for (int b = 0; b < batch; b++) {
-                Llava.Generation g = results.get(b);
-                prefill += g.imageNanos() + g.prefillNanos();
-                tokens += Math.max(0, g.newTokens().length - 1);
-                String answer = inputs.answer(g.newTokens());
-                out.printf("[%d] %s | %s%n    %s%n", b + 1, images.get(images.size() == 1 ? 0 : b).getFileName(),
-                        prompts.get(prompts.size() == 1 ? 0 : b), answer);
-            }
-            double decodeSeconds = results.get(0).decodeNanos() / 1e9;
-            out.printf("-- batch of %d (%s): image + prefill %.0f ms in all | decode %d tokens together in %.0f ms (%.1f tok/s)%n", batch,
-                    pruning.spec(), prefill / 1e6, tokens, decodeSeconds * 1e3, tokens / Math.max(1e-9, decodeSeconds));
-        }
+        double decodeMs = results.stream().mapToDouble(a -> a.timings().decodeMs()).max().orElse(0);
+        out.printf("-- batch of %d (%s): image + prefill %.0f ms in all | decode %d tokens together in %.0f ms (%.1f tok/s)%n", results.size(),
+                pruning.spec(), prefillMs, tokens, decodeMs, tokens / Math.max(1e-9, decodeMs / 1e3));
         return Main.EXIT_OK;
     }
 }

@@ -30,7 +30,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Tokenizer t = ModelFiles.tokenizer(tokenizer);
+        Tokenizer t = dev.sieve.llava.api.ModelDirectory.tokenizer(tokenizer);
         int[] ids = t.encode(text, bos);
         spec.commandLine().getOut().println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         if (pieces) {

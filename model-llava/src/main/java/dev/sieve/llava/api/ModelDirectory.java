@@ -1,4 +1,4 @@
-package dev.sieve.cli;
+package dev.sieve.llava.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,33 +6,38 @@ import dev.sieve.llava.tokenizer.SentencePieceProcessor;
 import dev.sieve.llava.tokenizer.Tokenizer;
 import dev.sieve.llava.tokenizer.TokenizerJson;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Finds the tokenizer of a model directory (or a tokenizer file) the way llava-hf lays them out. */
-final class ModelFiles {
-    private ModelFiles() {}
+public final class ModelDirectory {
+    private ModelDirectory() {}
 
     /**
      * A {@code tokenizer.model} or {@code tokenizer.json} file as it is, or a model directory's tokenizer
-     * ({@code tokenizer.model}, else {@code tokenizer.json}) with the
-     * tokens llava-hf adds past the SentencePiece vocabulary: {@code <image>} at config.json's
-     * image_token_index and {@code <pad>} at its pad_token_id.
+     * ({@code tokenizer.model}, else {@code tokenizer.json}) with the tokens llava-hf adds past the
+     * SentencePiece vocabulary: {@code <image>} at config.json's image_token_index and {@code <pad>} at its
+     * pad_token_id. A file or directory it cannot use is a one-line {@link SieveException}.
      */
-    static Tokenizer tokenizer(Path fileOrDir) {
+    public static Tokenizer tokenizer(Path fileOrDir) {
         try {
             return find(fileOrDir);
-        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-            throw new UserInputException(fileOrDir + ": unusable tokenizer: " + e.getMessage());
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw model(fileOrDir + ": unusable tokenizer: " + e.getMessage());
         }
+    }
+
+    private static SieveException model(String message) {
+        return new SieveException(SieveException.Kind.INVALID_MODEL, "model", message);
     }
 
     private static Tokenizer find(Path fileOrDir) {
         if (!Files.isDirectory(fileOrDir)) {
             if (!Files.isRegularFile(fileOrDir)) {
-                throw new UserInputException(fileOrDir + ": no such tokenizer file or model directory");
+                throw model(fileOrDir + ": no such tokenizer file or model directory");
             }
             return fileOrDir.toString().endsWith(".json") ? TokenizerJson.load(fileOrDir, Map.of()) : Tokenizer.load(fileOrDir);
         }
@@ -43,7 +48,7 @@ final class ModelFiles {
                 // Added tokens of tokenizer.json win; config.json's <image>/<pad> ids fill in what it lacks.
                 return TokenizerJson.load(json, configAddedTokens(fileOrDir, 0));
             }
-            throw new UserInputException(fileOrDir + ": no tokenizer.model (SentencePiece) or tokenizer.json in the model directory");
+            throw model(fileOrDir + ": no tokenizer.model (SentencePiece) or tokenizer.json in the model directory");
         }
         SentencePieceProcessor sp = SentencePieceProcessor.load(model);
         return new Tokenizer(sp, configAddedTokens(fileOrDir, sp.vocabSize()));
@@ -65,7 +70,7 @@ final class ModelFiles {
                     added.put("<pad>", pad);
                 }
             } catch (IOException e) {
-                throw new UserInputException(config + ": cannot read: " + e.getMessage());
+                throw model(config + ": cannot read: " + e.getMessage());
             }
         }
         return added;
