@@ -9,7 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-JAR="$ROOT/model-llava/target/sieve.jar"
+JAR="$ROOT/server/target/sieve.jar"
 REQUIRED_MAJOR=25
 # protobuf-java (tokenizer.model reader) still uses sun.misc.Unsafe; allow it without a warning per run.
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true)
@@ -64,7 +64,7 @@ jar_is_stale() {
 
 build_jar() {
   echo "sieve: building the CLI jar with Maven (first run takes a minute)..." >&2
-  if ! maven -B -q -DskipTests -pl model-llava -am package >"$ROOT/.sieve-build.log" 2>&1; then
+  if ! maven -B -q -DskipTests -pl server -am package >"$ROOT/.sieve-build.log" 2>&1; then
     cat "$ROOT/.sieve-build.log" >&2
     die "the build failed (log above, also in .sieve-build.log)"
   fi

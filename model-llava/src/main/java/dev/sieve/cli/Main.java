@@ -41,6 +41,9 @@ public final class Main implements Runnable {
         PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
         PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
         CommandLine cli = new CommandLine(new Main());
+        for (SubcommandProvider provider : java.util.ServiceLoader.load(SubcommandProvider.class)) {
+            cli.addSubcommand(provider.subcommand());
+        }
         cli.setOut(outWriter);
         cli.setErr(errWriter);
         cli.setParameterExceptionHandler((ex, badArgs) -> {

@@ -17,6 +17,7 @@ final class Job implements SieveCall {
     final long submittedNanos = System.nanoTime();
     private final Result result;
     private final CompletableFuture<SieveAnswer> answer = new CompletableFuture<>();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile boolean cancelled;
     Sequence sequence;
     long admittedNanos;
@@ -36,6 +37,11 @@ final class Job implements SieveCall {
     }
 
     @Override
+    public CompletableFuture<Void> started() {
+        return started;
+    }
+
+    @Override
     public void cancel() {
         cancelled = true;
     }
@@ -49,6 +55,7 @@ final class Job implements SieveCall {
         int token = sequence.choose();
         if (firstTokenNanos == 0) {
             firstTokenNanos = System.nanoTime();
+            started.complete(null);
         }
         boolean done;
         try {
@@ -82,6 +89,7 @@ final class Job implements SieveCall {
     }
 
     void fail(RuntimeException e) {
+        started.completeExceptionally(e);
         answer.completeExceptionally(e);
         close();
     }

@@ -10,5 +10,12 @@ import java.util.concurrent.CompletableFuture;
 public interface SieveCall {
     CompletableFuture<SieveAnswer> answer();
 
+    /**
+     * Completes when the prompt is prefilled and the first token chosen, or exceptionally as {@link #answer()} does
+     * when the request fails before that (a prompt that does not fit the context): a server can still answer
+     * with an error status before it commits to a stream.
+     */
+    CompletableFuture<Void> started();
+
     void cancel();
 }
