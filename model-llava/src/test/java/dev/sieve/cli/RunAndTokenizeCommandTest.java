@@ -92,4 +92,18 @@ class RunAndTokenizeCommandTest {
         assertThat(bad.err().lines()).hasSize(1);
         assertThat(bad.err()).contains("outside 0..16");
     }
+
+    @Test
+    void hugeMaxNewTokensAndDecompressionBombsAreOneLineAndExitCode2() throws IOException {
+        InspectCommandTest.Result r = sieve("run", "--model", model.toString(), "--image", image.toString(), "--prompt", "x",
+                "--max-new-tokens", "2000000000");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).contains("--max-new-tokens 2000000000").contains("context of 512");
+        Path bomb = Files.write(dir.resolve("bomb.png"), dev.sieve.llava.api.TestImages.pngDeclaring(24000, 24000));
+        InspectCommandTest.Result b = sieve("run", "--model", model.toString(), "--image", bomb.toString(), "--prompt", "x");
+        assertThat(b.code()).isEqualTo(2);
+        assertThat(b.err().lines()).hasSize(1);
+        assertThat(b.err()).contains("bomb.png").contains("24000 x 24000 pixels; the limit is");
+    }
 }
