@@ -1,6 +1,8 @@
 package dev.sieve.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sieve.llava.api.Conversation;
+import dev.sieve.llava.api.SieveException;
 import dev.sieve.llava.api.SieveImage;
 import dev.sieve.llava.api.SieveRequest;
 import java.nio.file.Path;
@@ -13,8 +15,8 @@ import java.util.List;
  * range, with a one-line {@link ApiError} naming the field otherwise. Fields OpenAI clients send that do not
  * change a LLaVA answer (user, presence_penalty, logprobs, ...) are accepted and ignored.
  *
- * <p>The conversation becomes LLaVA-1.5's template: {@code [system ]USER: <image>\n{text} ASSISTANT:[ {answer} USER: {text}
- * ASSISTANT:]}; a single user message with one image and its text gives exactly the prompt {@code sieve run} uses.
+ * <p>The messages become LLaVA-1.5's template ({@link Conversation}); a single user message with one image and its
+ * text gives exactly the prompt {@code sieve run} uses.
  */
 record ChatRequest(SieveRequest request, boolean stream, boolean includeUsage) {
 
@@ -27,9 +29,8 @@ record ChatRequest(SieveRequest request, boolean stream, boolean includeUsage) {
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw ApiError.invalid("messages", "messages must be a non-empty array");
         }
-        StringBuilder prompt = new StringBuilder();
+        Conversation conversation = new Conversation();
         SieveImage image = null;
-        String system = "";
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String where = "messages[" + i + "]";
@@ -37,44 +38,32 @@ record ChatRequest(SieveRequest request, boolean stream, boolean includeUsage) {
                 throw ApiError.invalid(where, where + " must be an object with role and content");
             }
             String role = text(m, "role", where + ".role", true);
-            boolean last = i == messages.size() - 1;
-            switch (role) {
-                case "system", "developer" -> {
-                    if (prompt.length() > 0) {
-                        throw ApiError.invalid(where + ".role", where + ": a system message must come before the conversation");
-                    }
-                    system += textOnly(m.get("content"), where + ".content") + " ";
-                }
-                case "user" -> {
-                    Parts parts = parts(m.get("content"), where + ".content", allowLocalImages);
-                    if (parts.image != null) {
-                        if (image != null) {
+            try {
+                switch (role) {
+                    case "system", "developer" -> conversation.system(textOnly(m.get("content"), where + ".content"));
+                    case "user" -> {
+                        Parts parts = parts(m.get("content"), where + ".content", allowLocalImages);
+                        if (parts.image != null && image != null) {
                             throw ApiError.invalid(where + ".content", where + ": a second image; the model takes one image per conversation");
                         }
-                        image = parts.image;
+                        image = parts.image != null ? parts.image : image;
+                        conversation.user(parts.text, parts.image != null);
                     }
-                    prompt.append(prompt.length() > 0 ? " " : "").append("USER: ").append(parts.image != null ? "<image>\n" : "")
-                            .append(parts.text).append(" ASSISTANT:");
+                    case "assistant" -> conversation.assistant(textOnly(m.get("content"), where + ".content"));
+                    default -> throw ApiError.invalid(where + ".role", where + ".role '" + role + "' must be system, user or assistant");
                 }
-                case "assistant" -> {
-                    if (last) {
-                        throw ApiError.invalid(where + ".role", "the last message must be the user's");
-                    }
-                    if (prompt.length() == 0) {
-                        throw ApiError.invalid(where + ".role", where + ": the conversation must start with the user");
-                    }
-                    prompt.append(' ').append(textOnly(m.get("content"), where + ".content"));
-                }
-                default -> throw ApiError.invalid(where + ".role", where + ".role '" + role + "' must be system, user or assistant");
-            }
-            if (last && !role.equals("user")) {
-                throw ApiError.invalid(where + ".role", "the last message must be the user's");
+            } catch (SieveException e) {
+                throw ApiError.invalid(where + ".role", where + ": " + e.getMessage());
             }
         }
-        if (image == null) {
-            throw ApiError.invalid("messages", "no image: the model answers about one image (an image_url content part with a data: URI)");
+        String prompt;
+        try {
+            prompt = conversation.prompt();
+        } catch (SieveException e) {
+            throw ApiError.invalid(e.getMessage().startsWith("no image") ? "messages" : "messages[" + (messages.size() - 1) + "].role",
+                    e.getMessage() + (e.getMessage().startsWith("no image") ? " (an image_url content part with a data: URI)" : ""));
         }
-        SieveRequest r = SieveRequest.of(image, system + prompt);
+        SieveRequest r = SieveRequest.of(image, prompt);
         r = r.withMaxTokens(maxTokens(root));
         // Greedy unless asked (OpenAI's default is 1): answers then equal sieve run's and repeat exactly.
         float temperature = number(root, "temperature", 0, 0, 2);
