@@ -3,6 +3,7 @@
 #
 #   ./sieve test [MAVEN ARGS]   build and run every test (mvn -B verify) under a JDK 25
 #   ./sieve build               (re)build the CLI jar
+#   ./sieve mvn [MAVEN ARGS]    run Maven under the JDK 25 it finds (in the current directory)
 #   ./sieve COMMAND [ARGS]      run the CLI (builds the jar first when missing or older than the sources)
 #
 # Finds a JDK 25 or newer in this order: $JAVA_HOME, `java` on PATH, the system's JVM folders.
@@ -90,6 +91,11 @@ case "${1:-}" in
     ;;
   build)
     build_jar
+    ;;
+  mvn)
+    shift
+    command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not on PATH; install Maven 3.8 or newer (Debian: apt-get install maven)."
+    JAVA_HOME="$JDK" PATH="$JDK/bin:$PATH" mvn "$@"
     ;;
   *)
     if jar_is_stale; then build_jar; fi
