@@ -16,7 +16,6 @@ import java.io.InputStream;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,6 +26,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * cancelled, which frees its place in the batch.
  */
 final class ChatHandler {
+    /** Marks the end of a stream's pieces (compared by identity). */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String END = new String("end of stream");
+
     private final SieveServer server;
     private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -126,16 +129,12 @@ final class ChatHandler {
             first.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("role", "assistant")
                     .put("content", "");
             emit(sse, first.toString());
-            while (true) {
-                String piece = pieces.poll(50, TimeUnit.MILLISECONDS);
-                if (piece == null && call.answer().isDone() && pieces.isEmpty()) {
-                    break;
-                }
-                if (piece != null) {
-                    ObjectNode c = chunk(id, created);
-                    c.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("content", piece);
-                    emit(sse, c.toString());
-                }
+            // The answer's completion puts END after the last piece (pieces come before completion, on the same thread).
+            call.answer().whenComplete((a, e) -> pieces.add(END));
+            for (String piece; (piece = pieces.take()) != END; ) {
+                ObjectNode c = chunk(id, created);
+                c.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("content", piece);
+                emit(sse, c.toString());
             }
             SieveAnswer a;
             try {

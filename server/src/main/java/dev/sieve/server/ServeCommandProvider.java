@@ -8,4 +8,12 @@ public final class ServeCommandProvider implements SubcommandProvider {
     public Object subcommand() {
         return new ServeCommand();
     }
+
+    /** And {@code sieve load}, the load generator that measures a running server. */
+    public static final class Load implements SubcommandProvider {
+        @Override
+        public Object subcommand() {
+            return new LoadCommand();
+        }
+    }
 }
