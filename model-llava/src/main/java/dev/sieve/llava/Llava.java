@@ -405,36 +405,13 @@ public final class Llava implements AutoCloseable {
     }
 
     /**
-     * Prefills one request and returns it as a {@link Sequence} that {@link #step} decodes token by token, so a
-     * scheduler can let requests join and leave a running batch (continuous batching). The caller closes it.
+     * Prefills one request and returns it as a {@link Sequence} that {@link Sequence#step} decodes token by token, so
+     * a scheduler can let requests join and leave a running batch (continuous batching). The caller closes it.
      */
     public Sequence start(Request request, int maxNewTokens, Ops ops) {
         Prefilled p = prefill(request.pixels(), request.ids(), maxNewTokens, request.pruning(), ops);
-        return new Sequence(p.cache(), p.lastLogits(), request.sampler(), maxNewTokens, p.sharedDecodePositions(), p.nextPosition(),
-                config.text().vocabSize(), p::generation);
-    }
-
-    /**
-     * One decode step for every sequence given (each has just {@link Sequence#choose chosen} a token and is not
-     * finished): one pass over the weights for all of them, attention per sequence over its own KV cache.
-     */
-    public void step(java.util.List<Sequence> sequences, Ops ops) {
-        int n = sequences.size();
-        float[] rows = new float[n * config.text().hiddenSize()];
-        KvCache[] caches = new KvCache[n];
-        int[] positions = new int[n];
-        for (int i = 0; i < n; i++) {
-            Sequence s = sequences.get(i);
-            decoder.embed(new int[] {s.lastToken()}, rows, i);
-            caches[i] = s.cache();
-            positions[i] = s.decodePosition();
-        }
-        decoder.decodeStep(rows, caches, positions, ops);
-        float[] logits = decoder.logits(rows, 0, n, ops);
-        int vocab = config.text().vocabSize();
-        for (int i = 0; i < n; i++) {
-            sequences.get(i).accept(Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
-        }
+        return new Sequence(decoder, p.cache(), p.lastLogits(), request.sampler(), maxNewTokens, p.sharedDecodePositions(),
+                p.nextPosition(), config.text().vocabSize(), config.text().hiddenSize(), p::generation);
     }
 
     /** A prefilled prompt: its KV cache (the caller closes it), logits, and how decoding continues its positions. */

@@ -112,7 +112,7 @@ final class Scheduler implements AutoCloseable {
         List<Sequence> sequences = running.stream().map(j -> j.sequence).toList();
         long t0 = System.nanoTime();
         try {
-            llava.step(sequences, ops);
+            Sequence.step(sequences, ops);
         } catch (RuntimeException | Error e) {
             IllegalStateException failure = new IllegalStateException("decode failed: " + Images.oneLine(e), e);
             running.forEach(j -> j.fail(failure));
