@@ -37,14 +37,28 @@ final class ChatHandler {
         this.server = server;
     }
 
+    /**
+     * A request's place among the running and waiting ones: given back once, as soon as its answer is complete
+     * (before the last bytes go out), so a client that sends its next request on the last byte never meets a
+     * place still held by its previous one.
+     */
+    private final class Place {
+        private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        void release() {
+            if (held.compareAndSet(true, false)) {
+                inFlight.decrementAndGet();
+            }
+        }
+    }
+
     void handle(ServerRequest req, ServerResponse res) {
-        int status;
-        boolean admitted = false;
+        Place place = null;
         try {
             Sieve sieve = loadedModel();
             int capacity = sieve.info().maxBatch() + server.config.maxQueue();
-            admitted = inFlight.incrementAndGet() <= capacity;
-            if (!admitted) {
+            place = new Place();
+            if (inFlight.incrementAndGet() > capacity) {
                 throw new ApiError(429, "rate_limit_exceeded", null, "queue_full", "the server is busy: " + capacity
                         + " requests are running or waiting (--max-batch + --max-queue); retry later");
             }
@@ -60,7 +74,7 @@ final class ChatHandler {
             String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
             if (chat.stream()) {
-                status = stream(res, call, pieces, chat, id, created);
+                stream(res, call, pieces, chat, id, created, place);
             } else {
                 SieveAnswer a;
                 try {
@@ -68,26 +82,34 @@ final class ChatHandler {
                 } catch (SieveException e) {
                     throw ApiError.of(e);
                 }
-                SieveServer.send(res, 200, completion(a, id, created).toString());
-                status = 200;
+                // Metrics and the place first: a client reading /metrics right after its answer sees it counted.
+                place.release();
                 observe(a);
+                server.metrics.request(200);
+                SieveServer.send(res, 200, completion(a, id, created).toString());
             }
         } catch (ApiError e) {
-            status = e.status;
+            release(place);
+            server.metrics.request(e.status);
             if (!res.isSent()) {
                 SieveServer.send(res, e.status, e.body(server.json));
             }
         } catch (RuntimeException e) {
             // A bug, not bad input: the message still goes out as one line in the error body, and the server goes on.
-            ApiError internal = new ApiError(500, "server_error", null, "internal_error", "internal error: " + oneLine(e));
-            status = 500;
+            release(place);
+            server.metrics.request(500);
             if (!res.isSent()) {
-                SieveServer.send(res, 500, internal.body(server.json));
+                SieveServer.send(res, 500, new ApiError(500, "server_error", null, "internal_error", "internal error: " + oneLine(e)).body(server.json));
             }
         } finally {
-            inFlight.decrementAndGet();
+            release(place);
         }
-        server.metrics.request(status);
+    }
+
+    private static void release(Place place) {
+        if (place != null) {
+            place.release();
+        }
     }
 
     private Sieve loadedModel() {
@@ -123,7 +145,8 @@ final class ChatHandler {
         }
     }
 
-    private int stream(ServerResponse res, SieveCall call, LinkedBlockingQueue<String> pieces, ChatRequest chat, String id, long created) {
+    private void stream(ServerResponse res, SieveCall call, LinkedBlockingQueue<String> pieces, ChatRequest chat, String id, long created,
+                        Place place) {
         try (SseSink sse = res.sink(SseSink.TYPE)) {
             ObjectNode first = chunk(id, created);
             first.withArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta").put("role", "assistant")
@@ -141,10 +164,15 @@ final class ChatHandler {
                 a = await(call, false);
             } catch (SieveException e) {
                 // Headers are gone: the error goes out as a chunk OpenAI clients recognise, then the stream ends.
+                place.release();
+                server.metrics.request(ApiError.of(e).status);
                 emit(sse, server.json.createObjectNode().set("error", server.json.readTree(ApiError.of(e).body(server.json)).get("error")).toString());
                 emit(sse, "[DONE]");
-                return 200;
+                return;
             }
+            place.release();
+            observe(a);
+            server.metrics.request(200);
             ObjectNode last = chunk(id, created);
             last.withArray("choices").addObject().put("index", 0).put("finish_reason", a.finishReason()).putObject("delta");
             last.set("sieve", sieveExtension(a));
@@ -156,17 +184,19 @@ final class ChatHandler {
                 emit(sse, u.toString());
             }
             emit(sse, "[DONE]");
-            observe(a);
-            return 200;
         } catch (InterruptedException e) {
             call.cancel();
             Thread.currentThread().interrupt();
-            return 499;
         } catch (IOException | RuntimeException e) {
-            // The client went away (a write failed): give its place in the batch back.
+            // The client went away (a write failed): give its place in the batch back, and count it once it is free.
             call.cancel();
+            try {
+                call.answer().join();
+            } catch (RuntimeException cancelled) {
+                // expected: the answer ends with the cancellation
+            }
+            place.release();
             server.metrics.cancelled();
-            return 499;
         }
     }
 

@@ -99,35 +99,30 @@ final class Scheduler implements AutoCloseable {
     }
 
     private void step() {
-        running.removeIf(j -> {
-            if (j.cancelled()) {
-                j.finish();
-                return true;
+        // Finished jobs leave the batch (and the running count) before their answers complete, so a caller that
+        // reads the count after its answer never sees itself still running.
+        List<Job> finished = new ArrayList<>();
+        running.removeIf(j -> j.cancelled() && finished.add(j));
+        if (!running.isEmpty()) {
+            List<Sequence> sequences = running.stream().map(j -> j.sequence).toList();
+            long t0 = System.nanoTime();
+            try {
+                Sequence.step(sequences, ops);
+            } catch (RuntimeException | Error e) {
+                IllegalStateException failure = new IllegalStateException("decode failed: " + Images.oneLine(e), e);
+                running.forEach(j -> j.fail(failure));
+                running.clear();
+                runningCount = 0;
+                return;
             }
-            return false;
-        });
-        if (running.isEmpty()) {
-            return;
+            long nanos = System.nanoTime() - t0;
+            running.removeIf(j -> {
+                j.sequence.addDecodeNanos(nanos);
+                return j.next() && finished.add(j);
+            });
         }
-        List<Sequence> sequences = running.stream().map(j -> j.sequence).toList();
-        long t0 = System.nanoTime();
-        try {
-            Sequence.step(sequences, ops);
-        } catch (RuntimeException | Error e) {
-            IllegalStateException failure = new IllegalStateException("decode failed: " + Images.oneLine(e), e);
-            running.forEach(j -> j.fail(failure));
-            running.clear();
-            return;
-        }
-        long nanos = System.nanoTime() - t0;
-        running.removeIf(j -> {
-            j.sequence.addDecodeNanos(nanos);
-            if (j.next()) {
-                j.finish();
-                return true;
-            }
-            return false;
-        });
+        runningCount = running.size();
+        finished.forEach(Job::finish);
     }
 
     @Override
