@@ -70,6 +70,8 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
+        // The config and the default pruning are checked before anything listens, so bad options are one line.
+        dev.sieve.llava.api.Sieve.checkPrune(dev.sieve.llava.LlavaConfig.load(model), prune);
         PrintWriter err = spec.commandLine().getErr();
         HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
         SieveServer server;

@@ -144,6 +144,11 @@ public final class Sieve implements AutoCloseable {
         plan(spec, llava.config());
     }
 
+    /** Checks a pruning spec against a model's config before its weights load; a bad one is a one-line {@link SieveException}. */
+    public static void checkPrune(LlavaConfig config, String spec) {
+        plan(spec, config);
+    }
+
     /** Answers one request (blocking). */
     public SieveAnswer ask(SieveRequest request) {
         return ask(request, piece -> { });
