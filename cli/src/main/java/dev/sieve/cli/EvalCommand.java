@@ -48,8 +48,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "first N questions only (default: all)")
     int limit;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "a configuration to evaluate (repeatable); the unpruned pass is always included. Accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = PruneOption.HELP)
     List<String> prune = new ArrayList<>();
 
     @Option(names = "--out", paramLabel = "DIR", description = "write results.csv, results.md, accuracy.png and answers.jsonl (each question's answer under every configuration) here")
@@ -95,7 +94,7 @@ final class EvalCommand implements Callable<Integer> {
                 throw new UserInputException("--out " + out + ": cannot create: " + e.getMessage());
             }
         }
-        options.forEach(p -> p.resolve(dev.sieve.llava.LlavaConfig.load(model)));
+        options.forEach(p -> p.resolve(dev.sieve.llava.LlavaConfig.load(model), model));
         try (Sieve sieve = Sieve.open(model, SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare))) {
             List<ConfigResult> results = specs.stream().map(ConfigResult::new).toList();
             Map<Path, SieveImage.Prepared> pixels = new HashMap<>();

@@ -41,8 +41,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning, e.g. fastv:k=2,keep=8 (default: none); accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = PruneOption.HELP)
     String prune = "none";
 
     @Spec
@@ -70,21 +69,27 @@ final class ForwardCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Llava llava = Llava.load(model);
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
-            Llava.Pruning plan = pruning.resolve(llava.config());
+            dev.sieve.pruning.PrunePlan plan = pruning.resolve(llava.config(), model);
             Llava.Generation g = llava.generate(pixels, ids, maxNewTokens, Sampler.greedy(), new int[0], (step, token) -> { },
                     plan, new Ops(ctx));
-            PrefillFlops flops = PrefillFlops.of(g, llava.config(), plan, llava.unprunedPromptLength(ids));
+            PrefillFlops flops = PrefillFlops.of(g, llava.config(), llava.unprunedPromptLength(ids));
             int vocab = llava.config().text().vocabSize();
             SafetensorsWriter writer = SafetensorsWriter.to(out);
-            // One kept_indices.<stage> per stage, in the order they apply, as indices among the original image tokens.
-            int stage = 0;
-            for (Llava.Generation.Stage st : g.stages()) {
-                if (st.name().startsWith("visionzip")) {
-                    continue;  // merged rows are not original tokens
-                }
-                writer.addLongs("kept_indices." + stage++, DType.I64, new long[] {st.kept().length},
-                        Arrays.stream(st.kept()).asLongStream().toArray());
+            // One kept_indices.<n> per cut, in the order they apply, as sorted indices among the original image tokens
+            // (merged rows are not original tokens, so they are left out); kept_indices_<stage> after each stage's last cut.
+            int n = 0;
+            for (Cuts.Named cut : Cuts.of(g)) {
+                int[] kept = cut.cut().kept();
+                writer.addLongs("kept_indices." + n++, DType.I64, new long[] {kept.length}, Arrays.stream(kept).asLongStream().toArray());
             }
+            for (int s = 0; s < g.stages().size(); s++) {
+                int[] kept = g.stages().get(s).kept();
+                if (kept != null) {
+                    writer.addLongs("kept_indices_" + s, DType.I64, new long[] {kept.length}, Arrays.stream(kept).asLongStream().toArray());
+                }
+            }
+            writer.addLongs("vision_tokens_per_layer", DType.I64, new long[] {g.visionTokensPerLayer().length},
+                    Arrays.stream(g.visionTokensPerLayer()).asLongStream().toArray());
             writer.addLongs("tokens_per_layer", DType.I64, new long[] {flops.tokensPerLayer().length},
                     Arrays.stream(flops.tokensPerLayer()).asLongStream().toArray());
             writer.metadata("producer", "sieve forward").metadata("prune", prune)

@@ -37,7 +37,7 @@ final class PrefillBench {
         specs.stream().filter(s -> !s.equals("none") && !all.contains(s)).forEach(all::add);
         List<PruneOption> options = all.stream().map(PruneOption::new).toList();
         LlavaConfig config = LlavaConfig.load(model);
-        List<Llava.Pruning> plans = options.stream().map(o -> o.resolve(config)).toList();
+        List<dev.sieve.pruning.PrunePlan> plans = options.stream().map(o -> o.resolve(config, model)).toList();
         float[] pixels;
         int[] ids;
         Path inputs = model.resolve("inputs.safetensors");
@@ -86,16 +86,16 @@ final class PrefillBench {
                     last[c] = g;
                 }
             }
-            PrefillFlops base = PrefillFlops.of(last[0], config, plans.get(0), full);
+            PrefillFlops base = PrefillFlops.of(last[0], config, full);
             double baseTotal = base.llm() + base.vision() + base.projector();
             double baseMs = median(prefill[0]) / 1e6;
-            out.printf(Locale.ROOT, "%-36s %8s %10s %12s %10s %12s %10s%n", "config", "visual", "LLM GFLOP", "LLM FLOPs", "all FLOPs",
-                    "prefill ms", "latency");
+            out.printf(Locale.ROOT, "%-36s %8s %10s %12s %12s %10s %12s %10s%n", "config", "visual", "LLM GFLOP", "LLM FLOPs", "ViT FLOPs",
+                    "all FLOPs", "prefill ms", "latency");
             for (int c = 0; c < plans.size(); c++) {
-                PrefillFlops f = PrefillFlops.of(last[c], config, plans.get(c), full);
+                PrefillFlops f = PrefillFlops.of(last[c], config, full);
                 double ms = median(prefill[c]) / 1e6;
-                out.printf(Locale.ROOT, "%-36s %8d %10.1f %11.1f%% %9.1f%% %12.0f %9.1f%%   (vision+projector %.0f ms)%n", all.get(c),
-                        PruneOption.visualTokensAtTheEnd(last[c], config.vision().patches()), f.llm() / 1e9, 100 * f.llmRatio(),
+                out.printf(Locale.ROOT, "%-36s %8d %10.1f %11.1f%% %11.1f%% %9.1f%% %12.0f %9.1f%%   (vision+projector %.0f ms)%n", all.get(c),
+                        last[c].visualTokensKept(), f.llm() / 1e9, 100 * f.llmRatio(), 100 * f.visionRatio(),
                         100 * (f.llm() + f.vision() + f.projector()) / baseTotal, ms, 100 * ms / baseMs, median(image[c]) / 1e6);
             }
             if (decodeTokens > 0) {
@@ -106,7 +106,7 @@ final class PrefillBench {
         }
     }
 
-    private static Llava.Generation generate(Llava llava, float[] pixels, int[] ids, int n, Llava.Pruning plan, Ops ops) {
+    private static Llava.Generation generate(Llava llava, float[] pixels, int[] ids, int n, dev.sieve.pruning.PrunePlan plan, Ops ops) {
         return llava.generate(pixels, ids, n, new Sampler(0, 1, 0), new int[0], (s, t) -> {}, plan, ops);
     }
 

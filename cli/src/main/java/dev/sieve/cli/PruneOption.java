@@ -1,27 +1,26 @@
 package dev.sieve.cli;
 
-import dev.sieve.llava.Llava;
 import dev.sieve.llava.LlavaConfig;
-import dev.sieve.pruning.LayerMethod;
+import dev.sieve.pruning.PrunePlan;
 import dev.sieve.pruning.PruneSpec;
-import dev.sieve.pruning.PyramidDrop;
-import dev.sieve.pruning.SparseVlm;
-import dev.sieve.pruning.VisionMethod;
-import dev.sieve.pruning.VisionZip;
-import java.util.List;
+import dev.sieve.pruning.pipeline.ModelShape;
 
-/** The {@code --prune SPEC} option shared by the commands: parsed early, resolved against the model once it is loaded. */
+/** The {@code --prune SPEC} option shared by the commands: parsed early, resolved against the model once its config is read. */
 final class PruneOption {
+    /** For option descriptions (annotation values must be constants); the full list comes with any error. */
+    static final String HELP = "pruning plan: stages in flow order joined by '+', e.g. vispruner:keep=64+fastv:k=2,keep=32"
+            + " or ivtp-vit:keep=288+ivtp:k=8,keep=64 (default: none); methods: ivtp-vit, vispruner, fastervlm, visionzip, random, uniform,"
+            + " divprune, fastv, ivtp, pdrop, sparsevlm, lvpruning; a bad spec lists every method's options";
+
     private final String spec;
-    private final List<PruneSpec> stages;
 
     /** Parses {@code spec}; a bad one is a one-line {@link UserInputException} listing what is accepted. */
     PruneOption(String spec) {
         this.spec = spec;
         try {
-            this.stages = PruneSpec.parseAll(spec);
+            PruneSpec.parseAll(spec);
         } catch (IllegalArgumentException e) {
-            throw new UserInputException(e.getMessage());
+            throw new UserInputException("--prune " + spec + ": " + e.getMessage());
         }
     }
 
@@ -29,65 +28,15 @@ final class PruneOption {
         return spec;
     }
 
-    /** The stages as the model runs them, with budgets checked against its image tokens and layers. */
-    Llava.Pruning resolve(LlavaConfig config) {
-        LayerMethod layerMethod = null;
-        PyramidDrop pyramidDrop = null;
-        VisionMethod visionMethod = null;
-        VisionZip visionZip = null;
-        SparseVlm sparseVlm = null;
-        int imageTokens = config.vision().patches() + (config.keepClsFeature() ? 1 : 0);
-        int layers = config.text().layers();
-        Llava.PositionRule positions = Llava.PositionRule.METHOD;
+    /** The plan as the model runs it, with budgets checked against its image tokens and layers. */
+    PrunePlan resolve(LlavaConfig config, java.nio.file.Path modelDir) {
+        ModelShape shape = new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(),
+                config.text().layers(), config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0),
+                modelDir.toAbsolutePath().normalize());
         try {
-            for (PruneSpec stage : stages) {
-                if (stage.positions() != null) {
-                    Llava.PositionRule rule = stage.positions().equals("original") ? Llava.PositionRule.ORIGINAL : Llava.PositionRule.REINDEX;
-                    if (positions != Llava.PositionRule.METHOD && positions != rule) {
-                        throw new IllegalArgumentException("the stages ask for different positions= rules; give one");
-                    }
-                    positions = rule;
-                }
-            }
-            for (PruneSpec stage : stages) {
-                if (stage.method().equals("visionzip")) {
-                    visionZip = stage.visionZip(imageTokens);
-                    imageTokens = visionZip.dominant() + visionZip.contextual();
-                } else if (stage.isVisionSide()) {
-                    visionMethod = stage.visionMethod(imageTokens);
-                    imageTokens = visionMethod.keep();
-                } else if (stage.method().equals("fastv") || stage.method().equals("ivtp")) {
-                    layerMethod = stage.layerMethod(imageTokens, layers);
-                } else if (stage.method().equals("pdrop")) {
-                    pyramidDrop = stage.pyramidDrop(layers);
-                } else if (stage.method().equals("sparsevlm")) {
-                    sparseVlm = stage.sparseVlm(imageTokens, layers);
-                }
-            }
-            if (visionZip != null && (layerMethod != null || pyramidDrop != null || sparseVlm != null)) {
-                throw new IllegalArgumentException("visionzip merges tokens into new rows; combining it with an LLM-side method is not supported");
-            }
+            return PrunePlan.parse(spec, shape);
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--prune " + spec + ": " + e.getMessage());
         }
-        try {
-            return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip, positions, sparseVlm);
-        } catch (dev.sieve.llava.ModelException e) {
-            throw new UserInputException("--prune " + spec + ": " + e.getMessage());
-        }
-    }
-
-    /** Visual tokens the language model ends with after the pruning of {@code g} (for summaries). */
-    static int visualTokensAtTheEnd(Llava.Generation g, int imageTokens) {
-        if (g.dropStages() != null && !g.dropStages().isEmpty()) {
-            return g.dropStages().get(g.dropStages().size() - 1).kept().length;
-        }
-        if (g.pruned() != null) {
-            return g.pruned().keptImageIndices().length;
-        }
-        if (g.zip() != null) {
-            return g.zip().dominantIndices().length + 1 + g.zip().targetIndices().length;
-        }
-        return g.visionKept() != null ? g.visionKept().length : imageTokens;
     }
 }

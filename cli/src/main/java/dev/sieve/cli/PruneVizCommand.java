@@ -25,7 +25,7 @@ final class PruneVizCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the question (instruction-guided methods depend on it)")
     String prompt;
 
-    @Option(names = "--prune", required = true, paramLabel = "SPEC", description = "accepted: " + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", required = true, paramLabel = "SPEC", description = PruneOption.HELP)
     String prune;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "where to write the picture")
@@ -40,7 +40,7 @@ final class PruneVizCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PruneOption option = new PruneOption(prune);
-        option.resolve(dev.sieve.llava.LlavaConfig.load(model));
+        option.resolve(dev.sieve.llava.LlavaConfig.load(model), model);
         try (Sieve sieve = Sieve.open(model, SieveOptions.defaults().withPadToSquare(padToSquare))) {
             SieveImage.Prepared pixels = sieve.prepare(SieveImage.of(image));
             SieveAnswer a = sieve.ask(SieveRequest.of(pixels, prompt).withPrune(prune).withMaxTokens(16));

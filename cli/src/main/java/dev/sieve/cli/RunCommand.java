@@ -48,8 +48,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed = 0;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "visual token pruning (default: none); accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = PruneOption.HELP)
     String prune = "none";
 
     @Option(names = "--pad-to-square", description = "LLaVA-1.5's image_aspect_ratio=pad: pad the image to a square with the mean colour first")
@@ -78,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
         }
         // Check the pruning request against the model's config before the weights load.
         dev.sieve.llava.LlavaConfig config = dev.sieve.llava.LlavaConfig.load(model);
-        pruning.resolve(config);
+        pruning.resolve(config, model);
         long loadStart = System.nanoTime();
         SieveOptions options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare)
                 .withMaxBatch(batch).withDefaultPrune(pruning.spec());

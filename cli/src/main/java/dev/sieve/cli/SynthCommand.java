@@ -30,6 +30,10 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "weight seed (default: ${DEFAULT-VALUE})")
     long seed = 1;
 
+    @Option(names = "--lvpruning", description = "also write random LVPruning modules with the shape's dims into DIR/lvpruning"
+            + " (after the first quarter's and the first half's last layers, keeping 1/2 then 1/10 of the visual tokens)")
+    boolean lvpruning;
+
     @Spec
     CommandSpec spec;
 
@@ -56,8 +60,11 @@ final class SynthCommand implements Callable<Integer> {
         long bytes;
         try {
             bytes = SyntheticCheckpoint.write(out, s, type, seed);
+            if (lvpruning) {
+                SyntheticCheckpoint.writeLvPruning(out, s, seed);
+            }
         } catch (IllegalArgumentException e) {
-            throw new UserInputException("--dtype: " + e.getMessage());
+            throw new UserInputException((lvpruning && e.getMessage().contains("LVPruning") ? "--lvpruning: " : "--dtype: ") + e.getMessage());
         } catch (UncheckedIOException e) {
             throw new UserInputException("cannot write " + e.getMessage());
         }

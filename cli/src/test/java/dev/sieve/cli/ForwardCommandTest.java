@@ -101,7 +101,7 @@ class ForwardCommandTest {
             assertThat(r.err().lines()).as(r.err()).hasSize(1);
         }
         assertThat(sieve("forward", "--model", EXAMPLE.toString(), "--inputs", EXAMPLE.resolve("golden_c0.safetensors").toString(),
-                "--out", dir.resolve("o.safetensors").toString(), "--prune", "magic").err()).contains("accepted: none, fastv");
+                "--out", dir.resolve("o.safetensors").toString(), "--prune", "magic").err()).contains("accepted: none, ").contains("fastv:k=K,keep=N|RATIO");
     }
 
     @Test

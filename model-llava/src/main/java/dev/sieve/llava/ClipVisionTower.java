@@ -53,16 +53,26 @@ final class ClipVisionTower {
     /** Told after each layer; set by {@link Llava#onProgress}. */
     volatile LayerProgress progress = LayerProgress.NONE;
 
+    /** Layers this tower runs (up to and including the feature layer). */
+    int layers() {
+        return layers.length;
+    }
+
     /**
      * Hidden states [1 + P, hidden] after the feature layer. When {@code clsProbe} is given, it
      * receives the feature layer's [CLS] attention row (mean over heads, 1 + P keys).
      */
     float[] forward(float[] pixels, Ops ops, AttentionProbe clsProbe) {
-        return forward(pixels, ops, clsProbe, null);
+        float[] x = embed(pixels, ops);
+        Scratch w = new Scratch(cfg.patches() + 1);
+        for (int i = 0; i < layers.length; i++) {
+            layer(i, x, cfg.patches() + 1, ops, i == layers.length - 1 ? clsProbe : null, null, w);
+        }
+        return x;
     }
 
-    /** As above; {@code keyMetric}, when given, receives the feature layer's keys averaged over heads ((1 + P) x headDim). */
-    float[] forward(float[] pixels, Ops ops, AttentionProbe clsProbe, float[] keyMetric) {
+    /** The input of layer 0: [CLS; patch embeddings] + position embeddings, pre-LN, (1 + P) x hidden. */
+    float[] embed(float[] pixels, Ops ops) {
         int h = cfg.hiddenSize();
         int patch = cfg.patchSize();
         int patches = cfg.patches();
@@ -75,37 +85,57 @@ final class ClipVisionTower {
         ops.matmul(seg(unfolded), patches, k, k, patchEmbedding, null, Buffers.rows(x, 1, h), h);
         ops.add(seg(x), seg(positionEmbedding), seg(x), s * h);
         ops.layerNorm(seg(x), s, h, h, preLnW, preLnB, cfg.layerNormEps(), seg(x), h);
-
-        float[] normed = new float[s * h];
-        float[] q = new float[s * h];
-        float[] kk = new float[s * h];
-        float[] v = new float[s * h];
-        float[] attended = new float[s * h];
-        float[] delta = new float[s * h];
-        float[] mlp = new float[s * cfg.intermediateSize()];
-        float scale = (float) Math.pow(cfg.headDim(), -0.5);
-        for (int i = 0; i < layers.length; i++) {
-            Layer l = layers[i];
-            ops.layerNorm(seg(x), s, h, h, l.ln1w(), l.ln1b(), cfg.layerNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), s, h, h, l.q(), l.qb(), seg(q), h);
-            ops.matmul(seg(normed), s, h, h, l.k(), l.kb(), seg(kk), h);
-            ops.matmul(seg(normed), s, h, h, l.v(), l.vb(), seg(v), h);
-            AttentionProbe probe = i == layers.length - 1 ? clsProbe : null;
-            if (keyMetric != null && i == layers.length - 1) {
-                averageHeads(kk, s, cfg.heads(), cfg.headDim(), keyMetric);
-            }
-            ops.attend(seg(q), h, seg(kk), h, seg(v), h, seg(attended), h, s, s, cfg.heads(), cfg.heads(), cfg.headDim(),
-                    scale, false, probe);
-            ops.matmul(seg(attended), s, h, h, l.o(), l.ob(), seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), s * h);
-            ops.layerNorm(seg(x), s, h, h, l.ln2w(), l.ln2b(), cfg.layerNormEps(), seg(normed), h);
-            ops.matmul(seg(normed), s, h, h, l.fc1(), l.fc1b(), seg(mlp), cfg.intermediateSize());
-            ops.quickGelu(seg(mlp), seg(mlp), s * cfg.intermediateSize());
-            ops.matmul(seg(mlp), s, cfg.intermediateSize(), cfg.intermediateSize(), l.fc2(), l.fc2b(), seg(delta), h);
-            ops.add(seg(x), seg(delta), seg(x), s * h);
-            progress.layerDone(LayerProgress.Phase.VISION, i + 1, layers.length);
-        }
         return x;
+    }
+
+    /** Per-layer buffers for up to {@code rows} rows (reused across layers as rows are dropped). */
+    final class Scratch {
+        final float[] normed;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attended;
+        final float[] delta;
+        final float[] mlp;
+
+        Scratch(int rows) {
+            int h = cfg.hiddenSize();
+            normed = new float[rows * h];
+            q = new float[rows * h];
+            k = new float[rows * h];
+            v = new float[rows * h];
+            attended = new float[rows * h];
+            delta = new float[rows * h];
+            mlp = new float[rows * cfg.intermediateSize()];
+        }
+    }
+
+    /**
+     * Runs encoder layer {@code i} in place on the {@code s} rows of {@code x} (bidirectional attention
+     * among them). {@code probe}, when given, receives its query rows' attention (mean over heads);
+     * {@code keyMetric}, when given, the layer's keys averaged over heads (s x headDim).
+     */
+    void layer(int i, float[] x, int s, Ops ops, AttentionProbe probe, float[] keyMetric, Scratch w) {
+        int h = cfg.hiddenSize();
+        float scale = (float) Math.pow(cfg.headDim(), -0.5);
+        Layer l = layers[i];
+        ops.layerNorm(seg(x), s, h, h, l.ln1w(), l.ln1b(), cfg.layerNormEps(), seg(w.normed), h);
+        ops.matmul(seg(w.normed), s, h, h, l.q(), l.qb(), seg(w.q), h);
+        ops.matmul(seg(w.normed), s, h, h, l.k(), l.kb(), seg(w.k), h);
+        ops.matmul(seg(w.normed), s, h, h, l.v(), l.vb(), seg(w.v), h);
+        if (keyMetric != null) {
+            averageHeads(w.k, s, cfg.heads(), cfg.headDim(), keyMetric);
+        }
+        ops.attend(seg(w.q), h, seg(w.k), h, seg(w.v), h, seg(w.attended), h, s, s, cfg.heads(), cfg.heads(), cfg.headDim(),
+                scale, false, probe);
+        ops.matmul(seg(w.attended), s, h, h, l.o(), l.ob(), seg(w.delta), h);
+        ops.add(seg(x), seg(w.delta), seg(x), s * h);
+        ops.layerNorm(seg(x), s, h, h, l.ln2w(), l.ln2b(), cfg.layerNormEps(), seg(w.normed), h);
+        ops.matmul(seg(w.normed), s, h, h, l.fc1(), l.fc1b(), seg(w.mlp), cfg.intermediateSize());
+        ops.quickGelu(seg(w.mlp), seg(w.mlp), s * cfg.intermediateSize());
+        ops.matmul(seg(w.mlp), s, cfg.intermediateSize(), cfg.intermediateSize(), l.fc2(), l.fc2b(), seg(w.delta), h);
+        ops.add(seg(x), seg(w.delta), seg(x), s * h);
+        progress.layerDone(LayerProgress.Phase.VISION, i + 1, layers.length);
     }
 
     private static void averageHeads(float[] rows, int n, int heads, int headDim, float[] out) {

@@ -95,7 +95,7 @@ final class LlamaDecoder {
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = from; i < to; i++) {
             Layer l = layers[i];
-            int[] layerPositions = positions != null ? positions : continuing(cache.length(i), n);
+            int[] layerPositions = positions != null ? positions : continuing(cache.nextPosition(i), n);
             Rope.Table rope = shared != null ? shared : Rope.Table.of(inverseFrequencies, layerPositions);
             projectQkv(l, x, n, w, ops);
             ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, layerPositions, cfg.ropeTheta());
@@ -115,7 +115,8 @@ final class LlamaDecoder {
      * One decode step for a batch: row b of {@code x} is sample b's new token, cached in {@code caches[b]}
      * at position {@code positions[b]} (or, when negative, right after what that layer has cached). The
      * projections and the MLP run on all rows at once (one pass over the weights); attention runs per
-     * sample over its own cache.
+     * sample over its own cache. (A negative position continues each layer's own numbering:
+     * {@link KvCache#nextPosition}.)
      */
     void decodeStep(float[] x, KvCache[] caches, int[] positions, Ops ops) {
         int n = caches.length;
@@ -133,7 +134,7 @@ final class LlamaDecoder {
             Layer l = layers[i];
             projectQkv(l, x, n, w, ops);
             for (int b = 0; b < n; b++) {
-                int[] position = {positions[b] >= 0 ? positions[b] : caches[b].length(i)};
+                int[] position = {positions[b] >= 0 ? positions[b] : caches[b].nextPosition(i)};
                 Rope.Table rope = Rope.Table.of(inverseFrequencies, position);
                 ops.rope(Buffers.rows(q, b, qWidth), 1, cfg.heads(), d, qWidth, rope, position, cfg.ropeTheta());
                 ops.rope(Buffers.rows(k, b, kvWidth), 1, cfg.kvHeads(), d, kvWidth, rope, position, cfg.ropeTheta());
@@ -187,11 +188,11 @@ final class LlamaDecoder {
     }
 
     /**
-     * The last row's attention over all n rows as layer {@code layer} would compute it on its input
-     * {@code x} (its input norm, q/k projections, RoPE at {@code positions}, or 0..n-1 when null, causal
-     * softmax), mean over query heads — without running the layer. PyramidDrop ranks tokens with it.
+     * The attention of {@code queryRows} over all n rows as layer {@code layer} would compute it on its
+     * input {@code x} (its input norm, q/k projections, RoPE at {@code positions}, causal softmax), mean
+     * over query heads, [queries x n] — without running the layer. PyramidDrop ranks tokens with it.
      */
-    float[] lastRowAttention(float[] x, int n, int layer, int[] positions, Ops ops) {
+    float[] lookAheadAttention(float[] x, int n, int layer, int[] positions, int[] queryRows, Ops ops) {
         int h = cfg.hiddenSize();
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
@@ -201,17 +202,28 @@ final class LlamaDecoder {
         ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(normed), h);
         float[] k = new float[n * kvWidth];
         ops.matmul(seg(normed), n, h, h, l.k(), null, seg(k), kvWidth);
-        float[] q = new float[qWidth];
-        ops.matmul(Buffers.rows(normed, n - 1, h), 1, h, h, l.q(), null, seg(q), qWidth);
-        int[] all = positions != null ? positions : continuing(0, n);
-        int[] last = {all[n - 1]};
-        ops.rope(seg(q), 1, cfg.heads(), d, qWidth, Rope.Table.of(inverseFrequencies, last), last, cfg.ropeTheta());
-        ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, Rope.Table.of(inverseFrequencies, all), all, cfg.ropeTheta());
-        AttentionProbe probe = AttentionProbe.of(new int[] {0}, n);
+        int m = queryRows.length;
+        float[] queryInput = new float[m * h];
+        int[] queryPositions = new int[m];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(normed, queryRows[i] * h, queryInput, i * h, h);
+            queryPositions[i] = positions[queryRows[i]];
+        }
+        float[] q = new float[m * qWidth];
+        ops.matmul(seg(queryInput), m, h, h, l.q(), null, seg(q), qWidth);
+        ops.rope(seg(q), m, cfg.heads(), d, qWidth, Rope.Table.of(inverseFrequencies, queryPositions), queryPositions, cfg.ropeTheta());
+        ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, Rope.Table.of(inverseFrequencies, positions), positions, cfg.ropeTheta());
+        float[] out = new float[m * n];
         float[] unused = new float[qWidth];
-        ops.attend(seg(q), qWidth, seg(k), kvWidth, seg(k), kvWidth, seg(unused), qWidth, 1, n, cfg.heads(), cfg.kvHeads(), d,
-                (float) (1 / Math.sqrt(d)), true, probe);
-        return probe.mean();
+        // One query at a time, each seeing the keys up to its own row (causal), as the layer would.
+        for (int i = 0; i < m; i++) {
+            int keys = queryRows[i] + 1;
+            AttentionProbe probe = AttentionProbe.of(new int[] {0}, keys);
+            ops.attend(Buffers.rows(q, i, qWidth), qWidth, seg(k), kvWidth, seg(k), kvWidth, seg(unused), qWidth, 1, keys, cfg.heads(),
+                    cfg.kvHeads(), d, (float) (1 / Math.sqrt(d)), true, probe);
+            System.arraycopy(probe.mean(), 0, out, i * n, keys);
+        }
+        return out;
     }
 
     /** Logits of rows [first, first + rows) of the last layer's output: final RMSNorm, then lm_head. */

@@ -163,6 +163,63 @@ public final class SyntheticCheckpoint {
         });
     }
 
+    /**
+     * Random LVPruning modules for shape {@code s} into {@code dir}/lvpruning (modules.safetensors + config.json),
+     * the layout tools/train-lvpruning.py writes: one module after the last layer of the first quarter and one
+     * after the last layer of the first half, keeping half of the visual tokens and then a tenth, so 90% are
+     * removed by the middle layer, as the paper reports. Width 256, 8 heads. For latency and FLOPs only: the
+     * modules are untrained.
+     */
+    public static void writeLvPruning(Path dir, Shape s, long seed) {
+        int patches = (s.imageSize() / s.patchSize()) * (s.imageSize() / s.patchSize());
+        int first = Math.max(0, s.textLayers() / 4 - 1);
+        int second = Math.max(first + 1, s.textLayers() / 2 - 1);
+        if (second >= s.textLayers() - 1) {
+            throw new IllegalArgumentException("LVPruning modules need at least 3 decoder layers, the shape has " + s.textLayers());
+        }
+        int width = 256;
+        int h = s.textHidden();
+        SplittableRandom random = new SplittableRandom(seed);
+        SafetensorsWriter writer = SafetensorsWriter.to(dir.resolve("lvpruning").resolve("modules.safetensors")).metadata("format", "pt");
+        for (int m = 0; m < 2; m++) {
+            String p = "modules." + m + ".";
+            float[] norm = new float[h];
+            java.util.Arrays.fill(norm, 1f);
+            writer.addFloats(p + "norm.weight", DType.F32, new long[] {h}, norm);
+            for (String proj : new String[] {"q_proj", "k_proj", "v_proj"}) {
+                writer.addFloats(p + proj + ".weight", DType.F32, new long[] {width, h}, uniform(random, width * h, Math.sqrt(3.0 / h)));
+            }
+            writer.addFloats(p + "head.weight", DType.F32, new long[] {2, width}, uniform(random, 2 * width, Math.sqrt(3.0 / width)));
+            writer.addFloats(p + "head.bias", DType.F32, new long[] {2}, new float[2]);
+        }
+        try {
+            Files.createDirectories(dir.resolve("lvpruning"));
+            writer.write();
+            ObjectMapper json = new ObjectMapper();
+            java.util.Map<String, Object> config = new java.util.LinkedHashMap<>();
+            config.put("method", "lvpruning");
+            config.put("layers", new int[] {first, second});
+            config.put("budgets", new int[] {patches / 2, Math.max(1, patches / 10)});
+            config.put("hidden_size", h);
+            config.put("width", width);
+            config.put("heads", 8);
+            config.put("rms_norm_eps", 1e-5);
+            config.put("keys", "text_after_image");
+            config.put("trained", false);
+            json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("lvpruning").resolve("config.json").toFile(), config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static float[] uniform(SplittableRandom random, int n, double scale) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return out;
+    }
+
     private static void writeConfigs(Path dir, Shape s, DType dtype, ObjectMapper json) throws IOException {
         ObjectNode config = json.createObjectNode();
         config.putArray("architectures").add("LlavaForConditionalGeneration");

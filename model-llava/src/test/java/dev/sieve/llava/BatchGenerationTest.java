@@ -32,10 +32,10 @@ class BatchGenerationTest {
             int[] shorter = {1, 11, 299, 23, 29};
             Ops ops = new Ops(ctx);
             List<Llava.Request> requests = List.of(
-                    new Llava.Request(pixels, ids, Llava.Pruning.NONE, Sampler.greedy()),
-                    new Llava.Request(other, ids, new Llava.Pruning(null, new FastV(2, 4)), Sampler.greedy()),
-                    new Llava.Request(pixels, shorter, new Llava.Pruning(new VisPruner(6, 0.5), null), Sampler.greedy()),
-                    new Llava.Request(other, shorter, new Llava.Pruning(null, null, new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25})),
+                    new Llava.Request(pixels, ids, dev.sieve.pruning.PrunePlan.NONE, Sampler.greedy()),
+                    new Llava.Request(other, ids, dev.sieve.pruning.PrunePlan.of(new FastV(2, 4)), Sampler.greedy()),
+                    new Llava.Request(pixels, shorter, dev.sieve.pruning.PrunePlan.of(new VisPruner(6, 0.5)), Sampler.greedy()),
+                    new Llava.Request(other, shorter, dev.sieve.pruning.PrunePlan.of(new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25})),
                             new Sampler(1.0f, 0.9f, 5)));
             int[] stop = {50};
             List<Llava.Generation> batch = llava.generateBatch(requests, 6, stop, ops);
@@ -43,7 +43,7 @@ class BatchGenerationTest {
             for (int b = 0; b < requests.size(); b++) {
                 Llava.Request r = requests.get(b);
                 Sampler fresh = b == 3 ? new Sampler(1.0f, 0.9f, 5) : Sampler.greedy();
-                Llava.Generation alone = llava.generate(r.pixels(), r.ids(), 6, fresh, stop, (s, t) -> { }, r.pruning(), ops);
+                Llava.Generation alone = llava.generate(r.pixels(), r.ids(), 6, fresh, stop, (s, t) -> { }, r.plan(), ops);
                 Llava.Generation together = batch.get(b);
                 // Same code path, but not always bit-for-bit: in one full test run the batch's (colder)
                 // prefill differed from the later one in the last bits (at most 8.3e-6 on logits of ~3),

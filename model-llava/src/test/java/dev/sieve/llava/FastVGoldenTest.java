@@ -24,11 +24,11 @@ class FastVGoldenTest extends PruningGoldenTestBase {
             String prefix = "fastv.k" + m.group(1) + ".keep" + m.group(2) + ".";
             FastV fastv = new FastV(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(null, fastv), ops());
-            close(g.pruned().scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
-            assertThat(Arrays.stream(g.pruned().keptImageIndices()).asLongStream().toArray()).as(prefix + "kept_indices")
+                    dev.sieve.pruning.PrunePlan.of(fastv), ops());
+            close(g.stages().get(0).cuts().get(0).scores(), pruning.tensor(prefix + "scores").toFloatArray(), prefix + "scores");
+            assertThat(Arrays.stream(g.stages().get(0).kept()).asLongStream().toArray()).as(prefix + "kept_indices")
                     .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
-            assertThat(Arrays.stream(g.pruned().keptPositions()).asLongStream().toArray()).as(prefix + "keep_positions")
+            assertThat(Arrays.stream(g.lastLayerPositions()).asLongStream().toArray()).as(prefix + "keep_positions")
                     .containsExactly(pruning.tensor(prefix + "keep_positions").toLongArray());
             PruningGoldens.assertLlmOutputs(g, pruning, prefix);
         });

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sieve.pruning.FastV;
+import dev.sieve.pruning.PrunePlan;
+import dev.sieve.pruning.pipeline.PositionRule;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.UniformBaseline;
 import dev.sieve.runtime.ExecutionContext;
@@ -33,7 +35,7 @@ class PositionRuleTest {
         CTX.close();
     }
 
-    private static Llava.Generation run(Llava.Pruning pruning) {
+    private static Llava.Generation run(PrunePlan pruning) {
         return llava.generate(pixels, ids, 3, Sampler.greedy(), new int[0], (s, t) -> { }, pruning, new Ops(CTX));
     }
 
@@ -48,29 +50,29 @@ class PositionRuleTest {
 
     @Test
     void fastVKeepsOriginalIdsUnlessToldToReindex() {
-        Llava.Generation kept = run(new Llava.Pruning(null, new FastV(2, 4)));
-        assertThat(kept.lastLayerPositions()).containsExactly(kept.pruned().keptPositions());
+        Llava.Generation kept = run(PrunePlan.of(new FastV(2, 4)));
+        assertThat(kept.lastLayerPositions()).containsExactly(originalIds(kept.stages().get(0).kept()));
         assertThat(kept.lastLayerPositions()[kept.lastLayerPositions().length - 1]).isEqualTo(24);
-        Llava.Generation reindexed = run(new Llava.Pruning(null, new FastV(2, 4), null, null, Llava.PositionRule.REINDEX));
-        assertThat(reindexed.pruned().keptImageIndices()).containsExactly(kept.pruned().keptImageIndices());
+        Llava.Generation reindexed = run(PrunePlan.of(new FastV(2, 4)).withPositions(PositionRule.REINDEX));
+        assertThat(reindexed.stages().get(0).kept()).containsExactly(kept.stages().get(0).kept());
         assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
         assertThat(reindexed.promptLogits()).isNotEqualTo(kept.promptLogits());
         // Nothing cut: re-indexing changes nothing.
-        Llava.Generation all = run(new Llava.Pruning(null, new FastV(2, 16), null, null, Llava.PositionRule.REINDEX));
-        assertThat(all.promptLogits()).containsExactly(run(new Llava.Pruning(null, new FastV(2, 16))).promptLogits());
+        Llava.Generation all = run(PrunePlan.of(new FastV(2, 16)).withPositions(PositionRule.REINDEX));
+        assertThat(all.promptLogits()).containsExactly(run(PrunePlan.of(new FastV(2, 16))).promptLogits());
     }
 
     @Test
     void visionSidePruningReindexesUnlessToldToKeepOriginalIds() {
-        Llava.Generation reindexed = run(new Llava.Pruning(new UniformBaseline(4), null));
+        Llava.Generation reindexed = run(PrunePlan.of(new UniformBaseline(4)));
         assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
-        Llava.Generation original = run(new Llava.Pruning(new UniformBaseline(4), null, null, null, Llava.PositionRule.ORIGINAL));
-        assertThat(original.lastLayerPositions()).containsExactly(originalIds(original.visionKept()));
+        Llava.Generation original = run(PrunePlan.of(new UniformBaseline(4)).withPositions(PositionRule.ORIGINAL));
+        assertThat(original.lastLayerPositions()).containsExactly(originalIds(original.stages().get(0).kept()));
         assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
         assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
         // Every token kept with original ids is the unpruned run.
-        Llava.Generation everything = run(new Llava.Pruning(new UniformBaseline(16), null, null, null, Llava.PositionRule.ORIGINAL));
-        Llava.Generation unpruned = run(Llava.Pruning.NONE);
+        Llava.Generation everything = run(PrunePlan.of(new UniformBaseline(16)).withPositions(PositionRule.ORIGINAL));
+        Llava.Generation unpruned = run(PrunePlan.NONE);
         assertThat(everything.promptLogits()).containsExactly(unpruned.promptLogits());
         assertThat(everything.newTokens()).containsExactly(unpruned.newTokens());
     }
@@ -78,18 +80,17 @@ class PositionRuleTest {
     @Test
     void pyramidDropReindexesUnlessToldToKeepOriginalIds() {
         PyramidDrop pd = new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25});
-        Llava.Generation reindexed = run(new Llava.Pruning(null, null, pd));
+        Llava.Generation reindexed = run(PrunePlan.of(pd));
         assertThat(reindexed.lastLayerPositions()).containsExactly(IntStream.range(0, 13).toArray());
-        Llava.Generation original = run(new Llava.Pruning(null, null, pd, null, Llava.PositionRule.ORIGINAL));
-        int[] kept = original.dropStages().get(1).kept();
+        Llava.Generation original = run(PrunePlan.of(pd).withPositions(PositionRule.ORIGINAL));
+        int[] kept = original.stages().get(0).cuts().get(1).kept();
         assertThat(kept).hasSize(4).isSorted();
         assertThat(original.lastLayerPositions()).containsExactly(originalIds(kept));
         assertThat(original.promptLogits()).isNotEqualTo(reindexed.promptLogits());
         assertThat(original.stepLogits()).isNotEqualTo(reindexed.stepLogits());
         // Every token kept with original ids is the unpruned run, prompt and decode.
-        Llava.Generation everything = run(new Llava.Pruning(null, null, new PyramidDrop(new int[] {1, 2}, new double[] {1, 1}), null,
-                Llava.PositionRule.ORIGINAL));
-        Llava.Generation unpruned = run(Llava.Pruning.NONE);
+        Llava.Generation everything = run(PrunePlan.of(new PyramidDrop(new int[] {1, 2}, new double[] {1, 1})).withPositions(PositionRule.ORIGINAL));
+        Llava.Generation unpruned = run(PrunePlan.NONE);
         assertThat(everything.promptLogits()).containsExactly(unpruned.promptLogits());
         assertThat(everything.stepLogits()).containsExactly(unpruned.stepLogits());
         assertThat(everything.newTokens()).containsExactly(unpruned.newTokens());
@@ -97,7 +98,9 @@ class PositionRuleTest {
 
     @Test
     void originalIdsAreRefusedWhereTheyDoNotExist() {
-        assertThatThrownBy(() -> new Llava.Pruning(null, null, null, new dev.sieve.pruning.VisionZip(4, 2), Llava.PositionRule.ORIGINAL))
-                .isInstanceOf(ModelException.class).hasMessageContaining("VisionZip");
+        assertThatThrownBy(() -> run(PrunePlan.of(new dev.sieve.pruning.VisionZip(4, 2)).withPositions(PositionRule.ORIGINAL)))
+                .isInstanceOf(ModelException.class).hasMessageContaining("visionzip").hasMessageContaining("positions=original");
+        assertThatThrownBy(() -> llava.plan("sparsevlm:layers=1,counts=4,positions=original"))
+                .isInstanceOf(ModelException.class).hasMessageContaining("sparsevlm").hasMessageContaining("positions=original");
     }
 }

@@ -27,27 +27,27 @@ class PrefillFlopsTest {
             assertThat(full).isEqualTo(25);
             Ops ops = new Ops(ctx);
 
-            PrefillFlops none = flops(llava, pixels, ids, Llava.Pruning.NONE, ops, full);
+            PrefillFlops none = flops(llava, pixels, ids, dev.sieve.pruning.PrunePlan.NONE, ops, full);
             assertThat(none.tokensPerLayer()).containsExactly(25, 25, 25, 25);
             assertThat(none.llmRatio()).isEqualTo(1.0);
             assertThat(none.llm()).isEqualTo(4 * (4.0 * 25 * 96 * 96 + 2.0 * 25 * 25 * 96 + 2.0 * 25 * 96 * 192));
 
-            PrefillFlops fastv = flops(llava, pixels, ids, new Llava.Pruning(null, new FastV(2, 4)), ops, full);
+            PrefillFlops fastv = flops(llava, pixels, ids, dev.sieve.pruning.PrunePlan.of(new FastV(2, 4)), ops, full);
             assertThat(fastv.tokensPerLayer()).containsExactly(25, 25, 13, 13);
             assertThat(fastv.llmRatio()).isBetween(0.5, 1.0);
 
-            PrefillFlops vision = flops(llava, pixels, ids, new Llava.Pruning(new FasterVlm(8), null), ops, full);
+            PrefillFlops vision = flops(llava, pixels, ids, dev.sieve.pruning.PrunePlan.of(new FasterVlm(8)), ops, full);
             assertThat(vision.tokensPerLayer()).containsExactly(17, 17, 17, 17);
             assertThat(vision.projector()).isEqualTo(2.0 * 8 * (64 * 96 + 96 * 96));
 
-            PrefillFlops pdrop = flops(llava, pixels, ids, new Llava.Pruning(null, null,
+            PrefillFlops pdrop = flops(llava, pixels, ids, dev.sieve.pruning.PrunePlan.of(
                     new PyramidDrop(new int[] {1, 2}, new double[] {0.5, 0.25})), ops, full);
             assertThat(pdrop.tokensPerLayer()).containsExactly(25, 17, 13, 13);
         }
     }
 
-    private static PrefillFlops flops(Llava llava, float[] pixels, int[] ids, Llava.Pruning pruning, Ops ops, int full) {
+    private static PrefillFlops flops(Llava llava, float[] pixels, int[] ids, dev.sieve.pruning.PrunePlan pruning, Ops ops, int full) {
         Llava.Generation g = llava.generate(pixels, ids, 1, Sampler.greedy(), new int[0], (s, t) -> { }, pruning, ops);
-        return PrefillFlops.of(g, llava.config(), pruning, full);
+        return PrefillFlops.of(g, llava.config(), full);
     }
 }

@@ -25,10 +25,11 @@ class PyramidDropGoldenTest extends PruningGoldenTestBase {
             int[] layers = Arrays.stream(m.group(1).split("_")).mapToInt(Integer::parseInt).toArray();
             double[] ratios = Arrays.stream(m.group(2).split("_")).mapToDouble(Double::parseDouble).toArray();
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(null, null, new PyramidDrop(layers, ratios)), ops());
-            assertThat(g.dropStages()).hasSize(layers.length);
+                    dev.sieve.pruning.PrunePlan.of(new PyramidDrop(layers, ratios)), ops());
+            assertThat(g.stages()).hasSize(1);
+            assertThat(g.stages().get(0).cuts()).hasSize(layers.length);
             for (int s = 0; s < layers.length; s++) {
-                Llava.DropStage stage = g.dropStages().get(s);
+                dev.sieve.pruning.pipeline.StageResult.Cut stage = g.stages().get(0).cuts().get(s);
                 String st = prefix + "stage" + s + ".";
                 assertThat(Arrays.stream(stage.candidates()).asLongStream().toArray()).as(st + "candidate_indices")
                         .containsExactly(pruning.tensor(st + "candidate_indices").toLongArray());

@@ -23,7 +23,7 @@ class ReproducibilityTest {
         TinyExample in = TinyExample.golden();
         try (Llava llava = Llava.load(TinyExample.DIR); ExecutionContext ctx = ExecutionContext.create(3)) {
             Ops ops = new Ops(ctx);
-            for (Llava.Pruning pruning : new Llava.Pruning[] {Llava.Pruning.NONE, new Llava.Pruning(null, new FastV(1, 5))}) {
+            for (dev.sieve.pruning.PrunePlan pruning : new dev.sieve.pruning.PrunePlan[] {dev.sieve.pruning.PrunePlan.NONE, dev.sieve.pruning.PrunePlan.of(new FastV(1, 5))}) {
                 Llava.Generation first = generate(llava, in, pruning, ops);
                 for (int call = 1; call < CALLS; call++) {
                     Llava.Generation again = generate(llava, in, pruning, ops);
@@ -34,7 +34,7 @@ class ReproducibilityTest {
         }
     }
 
-    private static Llava.Generation generate(Llava llava, TinyExample in, Llava.Pruning pruning, Ops ops) {
+    private static Llava.Generation generate(Llava llava, TinyExample in, dev.sieve.pruning.PrunePlan pruning, Ops ops) {
         return llava.generate(in.pixels(), in.ids(), 3, Sampler.greedy(), new int[0], (s, t) -> { }, pruning, ops);
     }
 }

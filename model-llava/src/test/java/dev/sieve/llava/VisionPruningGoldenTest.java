@@ -27,8 +27,8 @@ class VisionPruningGoldenTest extends PruningGoldenTestBase {
             VisionMethod method = m.group(2) != null ? new VisPruner(Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)))
                     : m.group(4) != null ? new FasterVlm(Integer.parseInt(m.group(4))) : new DivPrune(Integer.parseInt(m.group(5)));
             Llava.Generation g = llava.generate(pixels, ids, 8, Sampler.greedy(), new int[0], (s, t) -> { },
-                    new Llava.Pruning(method, null), ops());
-            assertThat(Arrays.stream(g.visionKept()).asLongStream().toArray()).as(prefix + "kept_indices")
+                    dev.sieve.pruning.PrunePlan.of(method), ops());
+            assertThat(Arrays.stream(g.stages().get(0).kept()).asLongStream().toArray()).as(prefix + "kept_indices")
                     .containsExactly(pruning.tensor(prefix + "kept_indices").toLongArray());
             PruningGoldens.assertLlmOutputs(g, pruning, prefix);
         });

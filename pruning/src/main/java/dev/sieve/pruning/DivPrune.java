@@ -14,6 +14,20 @@ import java.util.Arrays;
  * an asymmetric computation would break the other way.
  */
 public record DivPrune(int keep) implements VisionMethod {
+    /** Spec options: keep=N|RATIO. */
+    public static final String USAGE = "keep=N|RATIO";
+
+    /** The stage for spec {@code divprune:keep=N|RATIO}. */
+    public static DivPrune fromSpec(PruneSpec spec, dev.sieve.pruning.pipeline.ModelShape shape, int visualTokens) {
+        spec.requireKeys(java.util.List.of("keep"));
+        return new DivPrune(spec.budget("keep", visualTokens));
+    }
+
+    @Override
+    public String name() {
+        return "divprune";
+    }
+
     @Override
     public Stage stage() {
         return Stage.PROJECTED;

@@ -9,6 +9,20 @@ import java.util.SplittableRandom;
  * using must beat it at the same budget.
  */
 public record RandomBaseline(int keep, long seed) implements VisionMethod {
+    /** Spec options: keep=N|RATIO[,seed=S]. */
+    public static final String USAGE = "keep=N|RATIO[,seed=S]";
+
+    /** The stage for spec {@code random:keep=N|RATIO[,seed=S]}. */
+    public static RandomBaseline fromSpec(PruneSpec spec, dev.sieve.pruning.pipeline.ModelShape shape, int visualTokens) {
+        spec.requireKeys(java.util.List.of("keep"), "seed");
+        return new RandomBaseline(spec.budget("keep", visualTokens), spec.longValue("seed", 0));
+    }
+
+    @Override
+    public String name() {
+        return "random";
+    }
+
     @Override
     public Stage stage() {
         return Stage.VISION;

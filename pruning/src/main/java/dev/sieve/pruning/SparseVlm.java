@@ -1,6 +1,17 @@
 package dev.sieve.pruning;
 
+import dev.sieve.pruning.pipeline.Decision;
+import dev.sieve.pruning.pipeline.Hook;
+import dev.sieve.pruning.pipeline.ModelShape;
+import dev.sieve.pruning.pipeline.PositionRule;
+import dev.sieve.pruning.pipeline.PruningStage;
+import dev.sieve.pruning.pipeline.Role;
+import dev.sieve.pruning.pipeline.SequenceView;
+import dev.sieve.pruning.pipeline.SignalRequest;
+import dev.sieve.pruning.pipeline.Signals;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * SparseVLM — Zhang et al., "SparseVLM: Visual Token Sparsification for Efficient Vision-Language Model
@@ -26,7 +37,9 @@ import java.util.Arrays;
  * @param layers the pruning layers (0-based, increasing)
  * @param counts visual tokens kept by top-k at each of them (recycled tokens come on top)
  */
-public record SparseVlm(int[] layers, int[] counts) {
+public record SparseVlm(int[] layers, int[] counts) implements PruningStage {
+    public static final String USAGE = "keep=192|128|64 (LLaVA-1.5's 576 tokens) or layers=2/6/15,counts=300/200/110";
+
     public SparseVlm {
         if (layers.length == 0 || layers.length != counts.length) {
             throw new IllegalArgumentException("SparseVLM needs one count per layer, got layers " + Arrays.toString(layers) + " and counts "
@@ -40,6 +53,120 @@ public record SparseVlm(int[] layers, int[] counts) {
         }
         layers = layers.clone();
         counts = counts.clone();
+    }
+
+    public static SparseVlm fromSpec(PruneSpec spec, ModelShape shape, int visualTokens) {
+        SparseVlm sv;
+        if (spec.has("keep")) {
+            spec.requireKeys(List.of("keep"));
+            if (visualTokens != 576) {
+                throw new IllegalArgumentException("sparsevlm keep= uses the reference schedules for 576 visual tokens; this model has "
+                        + visualTokens + ": give layers=L1/L2/..,counts=N1/N2/..");
+            }
+            sv = forBudget(spec.integer("keep"));
+        } else {
+            spec.requireKeys(List.of("layers", "counts"));
+            int[] l = spec.integers("layers");
+            int[] c = spec.integers("counts");
+            if (l.length != c.length) {
+                throw new IllegalArgumentException("sparsevlm needs one count per layer: layers=" + spec.options().get("layers") + ", counts="
+                        + spec.options().get("counts"));
+            }
+            sv = new SparseVlm(l, c);
+        }
+        int layers = shape.textLayers();
+        if (sv.layers()[sv.layers().length - 1] >= layers - 1) {
+            throw new IllegalArgumentException("sparsevlm layers must be below " + (layers - 1) + " (the model has " + layers + " LLM layers)");
+        }
+        return sv;
+    }
+
+    @Override
+    public String name() {
+        return "sparsevlm";
+    }
+
+    /** Before layer 0 (the raters, from the input embeddings), then after each pruning layer. */
+    @Override
+    public List<Hook> hooks(ModelShape shape) {
+        List<Hook> hooks = new ArrayList<>();
+        hooks.add(Hook.beforeLlmLayer(0));
+        Arrays.stream(layers).forEach(l -> hooks.add(Hook.afterLlmLayer(l)));
+        return hooks;
+    }
+
+    @Override
+    public boolean appendsRows() {
+        return true;
+    }
+
+    @Override
+    public PruningStage begin() {
+        return new Run();
+    }
+
+    @Override
+    public int visualTokensAfter(int entering) {
+        return Math.min(entering, counts[counts.length - 1]);
+    }
+
+    /** One request: the raters chosen before layer 0 (offsets into the text after the image; -1 for the last row). */
+    private final class Run implements PruningStage {
+        private int[] raters;
+
+        @Override
+        public String name() {
+            return SparseVlm.this.name();
+        }
+
+        @Override
+        public List<Hook> hooks(ModelShape shape) {
+            return SparseVlm.this.hooks(shape);
+        }
+
+        @Override
+        public boolean appendsRows() {
+            return true;
+        }
+
+        @Override
+        public SignalRequest wants(Hook hook, SequenceView view) {
+            int[] visual = view.visualRows();
+            int[] text = view.rowsWith(Role.TEXT_AFTER);
+            if (hook.kind() == Hook.Kind.BEFORE_LLM_LAYER) {
+                int[] both = new int[visual.length + text.length];
+                System.arraycopy(visual, 0, both, 0, visual.length);
+                System.arraycopy(text, 0, both, visual.length, text.length);
+                return SignalRequest.hiddenOf(both);
+            }
+            int textStart = text.length == 0 ? view.rows() : text[0];
+            // No text after the image: the one rater is the last row.
+            return SignalRequest.attentionOf(Arrays.stream(raters).map(r -> textStart + r).toArray()).andHidden(visual);
+        }
+
+        @Override
+        public Decision decide(Hook hook, SequenceView view, Signals signals) {
+            int[] visual = view.visualRows();
+            if (hook.kind() == Hook.Kind.BEFORE_LLM_LAYER) {
+                int[] text = view.rowsWith(Role.TEXT_AFTER);
+                raters = text.length == 0 ? new int[] {-1}
+                        : SparseVlm.raters(signals.hidden(visual), visual.length, signals.hidden(text), text.length, signals.hiddenDim());
+                return Decision.KEEP_ALL;
+            }
+            int stage = Arrays.binarySearch(layers, hook.layer());
+            float[] scores = signals.meanAttention(visual);
+            int[] kept = select(stage, scores);
+            int[] recycle = recycled(scores, kept);
+            Decision cut = Decision.keepVisual(view, kept, PositionRule.REINDEX, scores);
+            if (recycle.length == 0) {
+                return cut;
+            }
+            int[] recycledRows = Arrays.stream(recycle).map(i -> visual[i]).toArray();
+            float[] merged = merge(signals.hidden(recycledRows), recycle.length, signals.hiddenDim());
+            int[] origins = new int[merged.length / signals.hiddenDim()];
+            Arrays.fill(origins, SequenceView.MERGED);
+            return cut.appending(merged, origins);
+        }
     }
 
     /** The reference's schedule for a budget of 192, 128 or 64 of LLaVA-1.5's 576 visual tokens (pruning layers 2, 6, 15). */

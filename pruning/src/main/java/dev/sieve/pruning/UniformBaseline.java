@@ -6,6 +6,20 @@ package dev.sieve.pruning;
  * ignores its content, before the projector.
  */
 public record UniformBaseline(int keep) implements VisionMethod {
+    /** Spec options: keep=N|RATIO. */
+    public static final String USAGE = "keep=N|RATIO";
+
+    /** The stage for spec {@code uniform:keep=N|RATIO}. */
+    public static UniformBaseline fromSpec(PruneSpec spec, dev.sieve.pruning.pipeline.ModelShape shape, int visualTokens) {
+        spec.requireKeys(java.util.List.of("keep"));
+        return new UniformBaseline(spec.budget("keep", visualTokens));
+    }
+
+    @Override
+    public String name() {
+        return "uniform";
+    }
+
     @Override
     public Stage stage() {
         return Stage.VISION;

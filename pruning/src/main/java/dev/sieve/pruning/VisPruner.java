@@ -20,6 +20,20 @@ import java.util.stream.IntStream;
  * (see PRUNING-GOLDENS.md, adaptation 1).
  */
 public record VisPruner(int keep, double importantRatio) implements VisionMethod {
+    /** Spec options: keep=N|RATIO[,important=0.5]. */
+    public static final String USAGE = "keep=N|RATIO[,important=0.5]";
+
+    /** The stage for spec {@code vispruner:keep=N|RATIO[,important=0.5]}. */
+    public static VisPruner fromSpec(PruneSpec spec, dev.sieve.pruning.pipeline.ModelShape shape, int visualTokens) {
+        spec.requireKeys(java.util.List.of("keep"), "important");
+        return new VisPruner(spec.budget("keep", visualTokens), spec.ratio("important", 0.5));
+    }
+
+    @Override
+    public String name() {
+        return "vispruner";
+    }
+
     private static final int MAX_REMOVED_PER_ROUND = 8;
 
     /** The kept tokens split by the way they were chosen (both sorted). */

@@ -1,5 +1,16 @@
 package dev.sieve.pruning;
 
+import dev.sieve.pruning.pipeline.Decision;
+import dev.sieve.pruning.pipeline.Hook;
+import dev.sieve.pruning.pipeline.ModelShape;
+import dev.sieve.pruning.pipeline.PositionRule;
+import dev.sieve.pruning.pipeline.PruningStage;
+import dev.sieve.pruning.pipeline.Role;
+import dev.sieve.pruning.pipeline.SequenceView;
+import dev.sieve.pruning.pipeline.SignalRequest;
+import dev.sieve.pruning.pipeline.Signals;
+import java.util.List;
+
 /**
  * VisionZip — Yang et al., "VisionZip: Longer is Better but Not Necessary in Vision Language
  * Models" (CVPR 2025); reference code {@code dvlab-research/VisionZip},
@@ -17,11 +28,81 @@ package dev.sieve.pruning;
  * @param dominant tokens kept as they are, counting [CLS] (the official 64-token setting: 54)
  * @param contextual merged tokens (official: 10)
  */
-public record VisionZip(int dominant, int contextual) {
+public record VisionZip(int dominant, int contextual) implements PruningStage {
+    public static final String USAGE = "dominant=54,contextual=10|keep=64";
+
     public VisionZip {
         if (dominant < 1 || contextual < 1) {
             throw new IllegalArgumentException("VisionZip needs dominant >= 1 (it counts [CLS]) and contextual >= 1");
         }
+    }
+
+    public static VisionZip fromSpec(PruneSpec spec, ModelShape shape, int visualTokens) {
+        VisionZip zip;
+        if (spec.has("keep")) {
+            spec.requireKeys(List.of("keep"));
+            zip = forBudget(spec.budget("keep", visualTokens));
+        } else {
+            spec.requireKeys(List.of("dominant", "contextual"));
+            zip = new VisionZip(spec.integer("dominant"), spec.integer("contextual"));
+        }
+        if (zip.dominant() - 1 + zip.contextual() > visualTokens) {
+            throw new IllegalArgumentException("visionzip " + zip.dominant() + "+" + zip.contextual() + " needs more than the " + visualTokens
+                    + " image tokens");
+        }
+        return zip;
+    }
+
+    @Override
+    public String name() {
+        return "visionzip";
+    }
+
+    @Override
+    public List<Hook> hooks(ModelShape shape) {
+        return List.of(Hook.visionOutput());
+    }
+
+    @Override
+    public boolean appendsRows() {
+        return true;
+    }
+
+    @Override
+    public int visualTokensAfter(int entering) {
+        return dominant + contextual;
+    }
+
+    /** The feature layer's [CLS] attention, every row's output and the layer's keys. */
+    @Override
+    public SignalRequest wants(Hook hook, SequenceView view) {
+        return SignalRequest.attentionOf(view.rowsWith(Role.CLS)).andHidden(allRows(view)).andKeys();
+    }
+
+    /**
+     * Replaces the image rows (and [CLS]) by [CLS, dominant patches, contextual tokens]: every row is
+     * appended, dominant ones carrying their patch index, contextual ones marked merged.
+     */
+    @Override
+    public Decision decide(Hook hook, SequenceView view, Signals signals) {
+        int[] cls = view.rowsWith(Role.CLS);
+        if (cls.length != 1 || cls[0] != 0) {
+            throw new IllegalArgumentException("visionzip needs the vision tower's [CLS] row first");
+        }
+        int[] visual = view.visualRows();
+        int[] rows = allRows(view);
+        Result r = apply(signals.hidden(rows), signals.hiddenDim(), signals.attentionOf(0, visual), signals.keys(rows), signals.keyDim());
+        int[] origins = new int[dominant + contextual];
+        origins[0] = SequenceView.CLASS_TOKEN;
+        for (int i = 0; i < r.dominantIndices().length; i++) {
+            origins[1 + i] = view.origin(visual[r.dominantIndices()[i]]);
+        }
+        java.util.Arrays.fill(origins, dominant, origins.length, SequenceView.MERGED);
+        return new Decision(new int[0], null, null, PositionRule.REINDEX, visual, signals.attentionOf(0, visual)).appending(r.tokens(), origins);
+    }
+
+    private static int[] allRows(SequenceView view) {
+        return java.util.stream.IntStream.range(0, view.rows()).toArray();
     }
 
     /** The official split of a budget B: C = max(1, ceil(B * 10 / 64)), D = B - C. */

@@ -29,7 +29,7 @@ class BaselinesTest {
             }
         }
         assertThat(Arrays.stream(hits).min().getAsInt()).as("every token is drawn about 600 times").isGreaterThan(500);
-        assertThat(PruneSpec.parse("random:keep=0.5,seed=7").visionMethod(16)).isEqualTo(new RandomBaseline(8, 7));
-        assertThat(PruneSpec.parse("uniform:keep=4").visionMethod(16)).isEqualTo(new UniformBaseline(4));
+        assertThat(Shapes.stage("random:keep=0.5,seed=7")).isEqualTo(new RandomBaseline(288, 7));
+        assertThat(Shapes.stage("uniform:keep=4")).isEqualTo(new UniformBaseline(4));
     }
 }

@@ -51,11 +51,13 @@ class SparseVlmTest {
     @Test
     void budgetsMapToTheReferenceSchedulesAndBadSpecsSayWhy() {
         assertThat(SparseVlm.forBudget(64)).isEqualTo(new SparseVlm(new int[] {2, 6, 15}, new int[] {66, 30, 17}));
-        assertThat(PruneSpec.parse("sparsevlm:keep=128").sparseVlm(576, 32)).isEqualTo(new SparseVlm(new int[] {2, 6, 15}, new int[] {303, 110, 36}));
-        assertThat(PruneSpec.parse("sparsevlm:layers=1/2,counts=48/24").sparseVlm(144, 4)).isEqualTo(new SparseVlm(new int[] {1, 2}, new int[] {48, 24}));
-        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:keep=100").sparseVlm(576, 32)).hasMessageContaining("192, 128 or 64");
-        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:keep=64").sparseVlm(144, 4)).hasMessageContaining("576 visual tokens");
-        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:layers=1/3,counts=8/4").sparseVlm(144, 4)).hasMessageContaining("below 3");
-        assertThatThrownBy(() -> PruneSpec.parse("sparsevlm:layers=1/2,counts=8").sparseVlm(144, 4)).hasMessageContaining("one count per layer");
+        assertThat(Shapes.stage("sparsevlm:keep=128")).isEqualTo(new SparseVlm(new int[] {2, 6, 15}, new int[] {303, 110, 36}));
+        dev.sieve.pruning.pipeline.ModelShape shapes = new dev.sieve.pruning.pipeline.ModelShape(2, 144, 64, 4, 64, 144);
+        assertThat(PrunePlan.parse("sparsevlm:layers=1/2,counts=48/24", shapes).entries().get(0).stage())
+                .isEqualTo(new SparseVlm(new int[] {1, 2}, new int[] {48, 24}));
+        assertThatThrownBy(() -> Shapes.stage("sparsevlm:keep=100")).hasMessageContaining("192, 128 or 64");
+        assertThatThrownBy(() -> PrunePlan.parse("sparsevlm:keep=64", shapes)).hasMessageContaining("576 visual tokens");
+        assertThatThrownBy(() -> PrunePlan.parse("sparsevlm:layers=1/3,counts=8/4", shapes)).hasMessageContaining("below 3");
+        assertThatThrownBy(() -> PrunePlan.parse("sparsevlm:layers=1/2,counts=8", shapes)).hasMessageContaining("one count per layer");
     }
 }

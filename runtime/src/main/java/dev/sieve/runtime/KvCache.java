@@ -22,6 +22,7 @@ public final class KvCache implements AutoCloseable {
     private final MemorySegment[] keys;
     private final MemorySegment[] values;
     private final int[] lengths;
+    private final int[] positionOffsets;
 
     /**
      * Allocates {@code 2 * layers * capacity * kvHeads * headDim} floats up front, so decoding never
@@ -40,6 +41,7 @@ public final class KvCache implements AutoCloseable {
         this.keys = new MemorySegment[layers];
         this.values = new MemorySegment[layers];
         this.lengths = new int[layers];
+        this.positionOffsets = new int[layers];
         try {
             for (int l = 0; l < layers; l++) {
                 keys[l] = arena.allocate(Math.max(64, rowBytes * capacity), 64);
@@ -161,9 +163,29 @@ public final class KvCache implements AutoCloseable {
         lengths[l] = newLength;
     }
 
+    /**
+     * How far the layer's next position id lies beyond its length: 0 when its cached rows were
+     * numbered 0..length-1; after pruning that kept original ids (gaps), the next id continues the
+     * unpruned prompt, so the offset is the number of rows the layer did not cache.
+     */
+    public int positionOffset(int layer) {
+        return positionOffsets[checkLayer(layer)];
+    }
+
+    /** The position id of the layer's next row: its length plus {@link #positionOffset}. */
+    public int nextPosition(int layer) {
+        int l = checkLayer(layer);
+        return lengths[l] + positionOffsets[l];
+    }
+
+    public void setPositionOffset(int layer, int offset) {
+        positionOffsets[checkLayer(layer)] = offset;
+    }
+
     /** Empties every layer (memory is kept for the next sequence). */
     public void clear() {
         java.util.Arrays.fill(lengths, 0);
+        java.util.Arrays.fill(positionOffsets, 0);
     }
 
     /** Frees the memory; segments obtained from {@link #keys}/{@link #values} become unusable. */

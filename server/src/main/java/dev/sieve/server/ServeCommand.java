@@ -28,8 +28,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "N", description = "port, 0 for any free one (default: ${DEFAULT-VALUE})")
     int port = 8080;
 
-    @Option(names = "--prune", paramLabel = "SPEC", description = "pruning of requests that give no \"sieve\": {\"prune\": ...} (default: none); accepted: "
-            + dev.sieve.pruning.PruneSpec.ACCEPTED)
+    @Option(names = "--prune", paramLabel = "SPEC", description = "pruning plan of requests that give no \"sieve\": {\"prune\": ...} (default: none), e.g. vispruner:keep=64+fastv:k=2,keep=32")
     String prune = "none";
 
     @Option(names = "--max-batch", paramLabel = "N", description = "requests decoded together at most (default: ${DEFAULT-VALUE})")
@@ -71,7 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new UserInputException(e.getMessage());
         }
         // The config and the default pruning are checked before anything listens, so bad options are one line.
-        dev.sieve.llava.api.Sieve.checkPrune(dev.sieve.llava.LlavaConfig.load(model), prune);
+        dev.sieve.llava.api.Sieve.checkPrune(model, prune);
         PrintWriter err = spec.commandLine().getErr();
         HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
         SieveServer server;

@@ -10,12 +10,9 @@ import dev.sieve.llava.image.ClipImageProcessor;
 import dev.sieve.llava.image.PixelValues;
 import dev.sieve.llava.image.RgbImage;
 import dev.sieve.llava.tokenizer.Tokenizer;
-import dev.sieve.pruning.LayerMethod;
-import dev.sieve.pruning.PruneSpec;
-import dev.sieve.pruning.PyramidDrop;
-import dev.sieve.pruning.SparseVlm;
-import dev.sieve.pruning.VisionMethod;
-import dev.sieve.pruning.VisionZip;
+import dev.sieve.pruning.pipeline.ModelShape;
+import dev.sieve.pruning.PrunePlan;
+import dev.sieve.pruning.pipeline.StageResult;
 import dev.sieve.runtime.ExecutionContext;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsException;
@@ -101,7 +98,7 @@ public final class Sieve implements AutoCloseable {
         }
         Llava llava;
         try {
-            plan(options.defaultPrune(), LlavaConfig.load(directory));
+            plan(options.defaultPrune(), LlavaConfig.load(directory), directory);
             llava = Llava.load(directory);
         } catch (ModelException | SafetensorsException e) {
             throw model(e.getMessage());
@@ -141,12 +138,16 @@ public final class Sieve implements AutoCloseable {
 
     /** Checks a pruning spec against the model (for servers and tools that take one up front). */
     public void checkPrune(String spec) {
-        plan(spec, llava.config());
+        plan(spec, llava.config(), directory);
     }
 
-    /** Checks a pruning spec against a model's config before its weights load; a bad one is a one-line {@link SieveException}. */
-    public static void checkPrune(LlavaConfig config, String spec) {
-        plan(spec, config);
+    /** Checks a pruning spec against a model directory's config before its weights load; a bad one is a one-line {@link SieveException}. */
+    public static void checkPrune(Path directory, String spec) {
+        try {
+            plan(spec, LlavaConfig.load(directory), directory);
+        } catch (ModelException e) {
+            throw model(e.getMessage());
+        }
     }
 
     /** Answers one request (blocking). */
@@ -208,7 +209,7 @@ public final class Sieve implements AutoCloseable {
                     + context + " positions");
         }
         String spec = request.prune() == null ? options.defaultPrune() : request.prune();
-        Llava.Pruning pruning = plan(spec, config);
+        PrunePlan pruning = plan(spec, config, directory);
         int[] ids = tokenizer.encode(llava15Prompt(request.prompt()), true);
         int unpruned = llava.unprunedPromptLength(ids);
         if (ids.length >= context) {
@@ -256,20 +257,28 @@ public final class Sieve implements AutoCloseable {
         SieveAnswer.Timings timings = new SieveAnswer.Timings(ms(job.admittedNanos - job.submittedNanos), g.imageNanos() / 1e6,
                 g.prefillNanos() / 1e6, ms(job.firstTokenNanos - job.submittedNanos), g.decodeNanos() / 1e6, ms(now - job.submittedNanos));
         return new SieveAnswer(job.text.finish(), g.newTokens(), job.finishReason, spec, usage, timings,
-                flops(g, job.request.pruning(), unprunedPromptLength), keptPatches(g));
+                flops(g, unprunedPromptLength), keptPatches(g));
     }
 
     private static double ms(long nanos) {
         return nanos / 1e6;
     }
 
-    private SieveAnswer.Flops flops(Llava.Generation g, Llava.Pruning pruning, int unprunedPromptLength) {
-        PrefillFlops f = PrefillFlops.of(g, llava.config(), pruning, unprunedPromptLength);
+    private SieveAnswer.Flops flops(Llava.Generation g, int unprunedPromptLength) {
+        PrefillFlops f = PrefillFlops.of(g, llava.config(), unprunedPromptLength);
         return new SieveAnswer.Flops(f.llm(), f.llmUnpruned(), f.vision(), f.projector(), f.tokensPerLayer());
     }
 
+    /** Every cut of every stage, named as the CLI's pictures name them ("fastv", or "pdrop 1", "pdrop 2", ...). */
     private static List<SieveAnswer.KeptPatches> keptPatches(Llava.Generation g) {
-        return g.stages().stream().map(s -> new SieveAnswer.KeptPatches(s.name(), s.kept())).toList();
+        List<SieveAnswer.KeptPatches> out = new ArrayList<>();
+        for (StageResult stage : g.stages()) {
+            List<StageResult.Cut> cuts = stage.cuts();
+            for (int i = 0; i < cuts.size(); i++) {
+                out.add(new SieveAnswer.KeptPatches(cuts.size() == 1 ? stage.name() : stage.name() + " " + (i + 1), cuts.get(i).kept()));
+            }
+        }
+        return out;
     }
 
     private static SieveAnswer await(SieveCall call) {
@@ -301,48 +310,15 @@ public final class Sieve implements AutoCloseable {
     }
 
     /**
-     * The one place a pruning spec becomes what {@link Llava} runs: stages parsed, budgets checked against the
+     * The one place a pruning spec becomes what {@link Llava} runs: the plan parsed, budgets checked against the
      * model's visual tokens and layers. A bad spec is a one-line {@link SieveException} on {@code prune}.
      */
-    private static Llava.Pruning plan(String spec, LlavaConfig config) {
-        LayerMethod layerMethod = null;
-        PyramidDrop pyramidDrop = null;
-        VisionMethod visionMethod = null;
-        VisionZip visionZip = null;
-        SparseVlm sparseVlm = null;
-        int imageTokens = config.vision().patches() + (config.keepClsFeature() ? 1 : 0);
-        int layers = config.text().layers();
-        Llava.PositionRule positions = Llava.PositionRule.METHOD;
+    private static PrunePlan plan(String spec, LlavaConfig config, Path directory) {
+        ModelShape shape = new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(),
+                config.text().layers(), config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0),
+                directory.toAbsolutePath().normalize());
         try {
-            List<PruneSpec> stages = PruneSpec.parseAll(spec);
-            for (PruneSpec stage : stages) {
-                if (stage.positions() != null) {
-                    Llava.PositionRule rule = stage.positions().equals("original") ? Llava.PositionRule.ORIGINAL : Llava.PositionRule.REINDEX;
-                    if (positions != Llava.PositionRule.METHOD && positions != rule) {
-                        throw new IllegalArgumentException("the stages ask for different positions= rules; give one");
-                    }
-                    positions = rule;
-                }
-            }
-            for (PruneSpec stage : stages) {
-                if (stage.method().equals("visionzip")) {
-                    visionZip = stage.visionZip(imageTokens);
-                    imageTokens = visionZip.dominant() + visionZip.contextual();
-                } else if (stage.isVisionSide()) {
-                    visionMethod = stage.visionMethod(imageTokens);
-                    imageTokens = visionMethod.keep();
-                } else if (stage.method().equals("fastv") || stage.method().equals("ivtp")) {
-                    layerMethod = stage.layerMethod(imageTokens, layers);
-                } else if (stage.method().equals("pdrop")) {
-                    pyramidDrop = stage.pyramidDrop(layers);
-                } else if (stage.method().equals("sparsevlm")) {
-                    sparseVlm = stage.sparseVlm(imageTokens, layers);
-                }
-            }
-            if (visionZip != null && (layerMethod != null || pyramidDrop != null || sparseVlm != null)) {
-                throw new IllegalArgumentException("visionzip merges tokens into new rows; combining it with an LLM-side method is not supported");
-            }
-            return new Llava.Pruning(visionMethod, layerMethod, pyramidDrop, visionZip, positions, sparseVlm);
+            return PrunePlan.parse(spec, shape);
         } catch (IllegalArgumentException | ModelException e) {
             throw SieveException.invalid("prune", "prune " + spec + ": " + e.getMessage());
         }

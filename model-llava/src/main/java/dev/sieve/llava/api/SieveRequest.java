@@ -12,7 +12,7 @@ import java.util.Objects;
  *
  * @param image the image
  * @param prompt the question (or a full prompt containing {@code <image>})
- * @param prune a pruning spec (see {@code PruneSpec.ACCEPTED}), or null for the model's default
+ * @param prune a pruning plan spec (e.g. {@code vispruner:keep=64+fastv:k=2,keep=32}), or null for the model's default
  * @param maxTokens new tokens at most; 0 for as many as the context leaves
  * @param temperature 0 for greedy decoding, else sampling at this temperature
  * @param topP nucleus sampling mass in (0, 1]
