@@ -3,13 +3,14 @@
 #
 #   ./sieve test [MAVEN ARGS]   build and run every test (mvn -B verify) under a JDK 25
 #   ./sieve build               (re)build the CLI jar
+#   ./sieve mvn [MAVEN ARGS]    run Maven under the JDK 25 it finds (in the current directory)
 #   ./sieve COMMAND [ARGS]      run the CLI (builds the jar first when missing or older than the sources)
 #
 # Finds a JDK 25 or newer in this order: $JAVA_HOME, `java` on PATH, the system's JVM folders.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-JAR="$ROOT/model-llava/target/sieve.jar"
+JAR="$ROOT/server/target/sieve.jar"
 REQUIRED_MAJOR=25
 # protobuf-java (tokenizer.model reader) still uses sun.misc.Unsafe; allow it without a warning per run.
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true)
@@ -64,7 +65,7 @@ jar_is_stale() {
 
 build_jar() {
   echo "sieve: building the CLI jar with Maven (first run takes a minute)..." >&2
-  if ! maven -B -q -DskipTests -pl model-llava -am package >"$ROOT/.sieve-build.log" 2>&1; then
+  if ! maven -B -q -DskipTests -pl server -am package >"$ROOT/.sieve-build.log" 2>&1; then
     cat "$ROOT/.sieve-build.log" >&2
     die "the build failed (log above, also in .sieve-build.log)"
   fi
@@ -90,6 +91,11 @@ case "${1:-}" in
     ;;
   build)
     build_jar
+    ;;
+  mvn)
+    shift
+    command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not on PATH; install Maven 3.8 or newer (Debian: apt-get install maven)."
+    JAVA_HOME="$JDK" PATH="$JDK/bin:$PATH" mvn "$@"
     ;;
   *)
     if jar_is_stale; then build_jar; fi

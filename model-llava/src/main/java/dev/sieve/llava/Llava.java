@@ -32,8 +32,7 @@ public final class Llava implements AutoCloseable {
         this.vision = new ClipVisionTower(config.vision(), config.visionLayersToRun(), weights);
         this.projector = new Projector(config, weights);
         this.decoder = new LlamaDecoder(config.text(), weights);
-        this.shape = new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(), config.text().layers(),
-                config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0), directory);
+        this.shape = shapeOf(config, directory);
         this.prefill = new Prefill(this, config, vision, projector, decoder);
     }
 
@@ -60,6 +59,13 @@ public final class Llava implements AutoCloseable {
 
     public LlavaConfig config() {
         return config;
+    }
+
+    /** What pruning stages may know of a model with {@code config} in {@code directory} (null: unknown), without loading it. */
+    public static ModelShape shapeOf(LlavaConfig config, Path directory) {
+        return new ModelShape(config.visionLayersToRun(), config.vision().patches(), config.vision().hiddenSize(), config.text().layers(),
+                config.text().hiddenSize(), config.vision().patches() + (config.keepClsFeature() ? 1 : 0),
+                directory == null ? null : directory.toAbsolutePath().normalize());
     }
 
     /** What pruning stages may know of this model (layers, patches, widths, image tokens). */
@@ -275,6 +281,16 @@ public final class Llava implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Prefills one request and returns it as a {@link Sequence} that {@link Sequence#step} decodes token by token, so
+     * a scheduler can let requests join and leave a running batch (continuous batching). The caller closes it.
+     */
+    public Sequence start(Request request, int maxNewTokens, Ops ops) {
+        Prefill.Result p = prefill.run(request.pixels(), request.ids(), maxNewTokens, request.plan(), ops);
+        return new Sequence(decoder, p.cache(), lastLogits(p), request.sampler(), maxNewTokens, false, 0, config.text().vocabSize(),
+                config.text().hiddenSize(), (tokens, logits, nanos) -> generation(p, tokens, logits, nanos));
     }
 
     private float[] lastLogits(Prefill.Result p) {
