@@ -308,6 +308,7 @@ public final class Llava implements AutoCloseable {
             float[] stepLogits = new float[maxNewTokens * vocab];
             float[] last = p.lastLogits();
             float[] row = new float[t.hiddenSize()];
+            int[] position = new int[1];
             int produced = 0;
             while (produced < maxNewTokens) {
                 System.arraycopy(last, 0, stepLogits, produced * vocab, vocab);
@@ -318,10 +319,10 @@ public final class Llava implements AutoCloseable {
                 if (produced == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
                     break;
                 }
-                decoder.embed(new int[] {token}, row, 0);
-                decoder.forward(row, 1, p.sharedDecodePositions() ? new int[] {p.nextPosition() + produced - 1} : null, cache, ops, 0,
-                        decoder.layers(), null);
-                last = decoder.logits(row, 0, 1, ops);
+                decoder.embed(token, row, 0);
+                position[0] = p.nextPosition() + produced - 1;
+                decoder.forward(row, 1, p.sharedDecodePositions() ? position : null, cache, ops, 0, decoder.layers(), null);
+                decoder.logits(row, 0, 1, last, ops); // last is this generation's own copy, already saved in stepLogits
             }
             return p.generation(Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab), System.nanoTime() - t2);
         }
@@ -355,6 +356,8 @@ public final class Llava implements AutoCloseable {
                 last[b] = prefilled[b].lastLogits();
             }
             boolean[] done = new boolean[n];
+            float[] rowsOfAll = new float[n * t.hiddenSize()];
+            float[] logits = new float[n * vocab];
             while (true) {
                 java.util.List<Integer> active = new java.util.ArrayList<>();
                 for (int b = 0; b < n; b++) {
@@ -373,19 +376,19 @@ public final class Llava implements AutoCloseable {
                 if (active.isEmpty()) {
                     break;
                 }
-                float[] rows = new float[active.size() * t.hiddenSize()];
+                float[] rows = rowsOfAll;
                 KvCache[] caches = new KvCache[active.size()];
                 int[] positions = new int[active.size()];
                 for (int i = 0; i < active.size(); i++) {
                     int b = active.get(i);
-                    decoder.embed(new int[] {tokens[b][produced[b] - 1]}, rows, i);
+                    decoder.embed(tokens[b][produced[b] - 1], rows, i);
                     caches[i] = prefilled[b].cache();
                     positions[i] = prefilled[b].sharedDecodePositions() ? prefilled[b].nextPosition() + produced[b] - 1 : -1;
                 }
                 decoder.decodeStep(rows, caches, positions, ops);
-                float[] logits = decoder.logits(rows, 0, active.size(), ops);
+                decoder.logits(rows, 0, active.size(), logits, ops);
                 for (int i = 0; i < active.size(); i++) {
-                    last[active.get(i)] = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+                    System.arraycopy(logits, i * vocab, last[active.get(i)], 0, vocab); // each sample's own array, saved in stepLogits
                 }
             }
             long decodeNanos = System.nanoTime() - t2;
