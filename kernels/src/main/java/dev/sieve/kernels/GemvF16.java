@@ -59,7 +59,11 @@ final class GemvF16 {
             }
         }
         f[Gemv.GROUP * CHUNK] = touched; // keeps the touching loads alive
-        GemvDense.finish(w, r0, r1, r2, r3, x, steps, k, a00.add(a01), a10.add(a11), a20.add(a21), a30.add(a31), out);
+        // Reduced here, not in a helper taking vectors: a vector passed to a method C2 does not inline is boxed.
+        out[0] = Lanes.sum(a00.add(a01)) + Gemv.tail(w, r0, x, steps, k);
+        out[1] = Lanes.sum(a10.add(a11)) + Gemv.tail(w, r1, x, steps, k);
+        out[2] = Lanes.sum(a20.add(a21)) + Gemv.tail(w, r2, x, steps, k);
+        out[3] = Lanes.sum(a30.add(a31)) + Gemv.tail(w, r3, x, steps, k);
     }
 
     /** f[to..to+n) = the n halves at byte {@code offset} of d, widened exactly (kept this plain so C2 vectorizes it). */

@@ -37,7 +37,11 @@ final class GemvQ8 {
             a2 = block(d, b2 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s2 + sb)), a2);
             a3 = block(d, b3 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s3 + sb)), a3);
         }
-        GemvDense.finish(w, r0, r1, r2, r3, x, blocks * WeightMatrix.Q8_BLOCK, k, a0, a1, a2, a3, out);
+        int steps = blocks * WeightMatrix.Q8_BLOCK;
+        out[0] = Lanes.sum(a0) + Gemv.tail(w, r0, x, steps, k);
+        out[1] = Lanes.sum(a1) + Gemv.tail(w, r1, x, steps, k);
+        out[2] = Lanes.sum(a2) + Gemv.tail(w, r2, x, steps, k);
+        out[3] = Lanes.sum(a3) + Gemv.tail(w, r3, x, steps, k);
     }
 
     /** The unscaled 32-element block product at {@code offset}, as 16 partial sums. */

@@ -40,6 +40,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--weights", paramLabel = "TYPE", description = WeightsOption.DESCRIPTION)
+    String weights;
+
+    private dev.sieve.kernels.WeightType weightType;
+
     @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature = 0;
 
@@ -69,6 +74,7 @@ final class RunCommand implements Callable<Integer> {
         if (maxNewTokens < 1 || (threads != null && threads < 1)) {
             throw new UserInputException("--max-new-tokens and --threads must be >= 1");
         }
+        weightType = WeightsOption.parse(weights);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneOption pruning = new PruneOption(prune);
@@ -90,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
         err.print("loading " + model + " ... ");
         err.flush();
         long loadStart = System.nanoTime();
-        try (Llava llava = Llava.load(model);
+        try (Llava llava = WeightsOption.load(model, weightType, threads, spec.commandLine().getErr());
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             err.printf("%.0f ms%n", (System.nanoTime() - loadStart) / 1e6);
             err.flush();
@@ -143,7 +149,7 @@ final class RunCommand implements Callable<Integer> {
             int[] ids = inputs.prompt(prompts.get(prompts.size() == 1 ? 0 : b));
             requests.add(new Llava.Request(px.chw(), ids, plan, new Sampler(temperature, topP, seed + b)));
         }
-        try (Llava llava = Llava.load(model);
+        try (Llava llava = WeightsOption.load(model, weightType, threads, spec.commandLine().getErr());
              ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             java.util.List<Llava.Generation> results = llava.generateBatch(requests, maxNewTokens, new int[] {inputs.tokenizer().eosId()},
                     new Ops(ctx));

@@ -40,7 +40,7 @@ final class LlamaDecoder {
         int qWidth = cfg.heads() * cfg.headDim();
         int kvWidth = cfg.kvHeads() * cfg.headDim();
         int inter = cfg.intermediateSize();
-        embedTokens = w.matrix(p + "embed_tokens.weight", cfg.vocabSize(), h);
+        embedTokens = w.storedMatrix(p + "embed_tokens.weight", cfg.vocabSize(), h);
         layers = new Layer[cfg.layers()];
         for (int i = 0; i < layers.length; i++) {
             String l = p + "layers." + i + ".";

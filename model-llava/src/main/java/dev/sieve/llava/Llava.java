@@ -1,6 +1,7 @@
 package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
+import dev.sieve.kernels.Parallel;
 import dev.sieve.pruning.LayerMethod;
 import dev.sieve.pruning.PyramidDrop;
 import dev.sieve.pruning.SparseVlm;
@@ -11,6 +12,7 @@ import dev.sieve.pruning.VisionSignals;
 import dev.sieve.runtime.KvCache;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -25,10 +27,13 @@ public final class Llava implements AutoCloseable {
     private final Projector projector;
     private final LlamaDecoder decoder;
 
-    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint) {
+    /** Memory of weights converted at load (null when none were): freed by {@link #close}. */
+    private final Arena convertedWeights;
+
+    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint, Weights weights, Arena convertedWeights) {
         this.config = config;
         this.checkpoint = checkpoint;
-        Weights weights = new Weights(checkpoint);
+        this.convertedWeights = convertedWeights;
         this.vision = new ClipVisionTower(config.vision(), config.visionLayersToRun(), weights);
         this.projector = new Projector(config, weights);
         this.decoder = new LlamaDecoder(config.text(), weights);
@@ -36,11 +41,33 @@ public final class Llava implements AutoCloseable {
 
     /** Opens {@code dir} (config.json + safetensors, single or sharded); weights stay memory-mapped. */
     public static Llava load(Path dir) {
+        return load(dir, LoadOptions.AS_STORED);
+    }
+
+    /**
+     * Opens {@code dir}, converting the Linear weights to {@code options.weights()} when set (in
+     * parallel, with progress); without a conversion the weights stay memory-mapped.
+     */
+    public static Llava load(Path dir, LoadOptions options) {
         LlavaConfig config = LlavaConfig.load(dir);
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
+        Arena arena = null;
         try {
-            return new Llava(config, checkpoint);
+            if (options.weights() == null) {
+                return new Llava(config, checkpoint, new Weights(checkpoint), null);
+            }
+            // A first pass over zero-copy views (cheap) learns how many bytes will be converted, for the progress total.
+            Weights counting = Weights.counting(checkpoint, options.weights());
+            new Llava(config, checkpoint, counting, null);
+            arena = Arena.ofShared();
+            try (Parallel parallel = Parallel.create(options.threads())) {
+                Weights converting = new Weights(checkpoint, options.weights(), arena, parallel, options.progress(), counting.bytesToConvert());
+                return new Llava(config, checkpoint, converting, arena);
+            }
         } catch (RuntimeException e) {
+            if (arena != null) {
+                arena.close();
+            }
             checkpoint.close();
             throw e;
         }
@@ -57,6 +84,11 @@ public final class Llava implements AutoCloseable {
 
     public LlavaConfig config() {
         return config;
+    }
+
+    /** The language model's decoder (for {@link LanguageModel}). */
+    LlamaDecoder decoder() {
+        return decoder;
     }
 
     /** Image features for the language model: [P, textHidden] (P + 1 rows with the "full" strategy). */
@@ -737,5 +769,8 @@ public final class Llava implements AutoCloseable {
     @Override
     public void close() {
         checkpoint.close();
+        if (convertedWeights != null) {
+            convertedWeights.close();
+        }
     }
 }
