@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Four-row GEMV kernels for F32 and BF16 weights, read straight from their segment (BF16 widens
  * with a sign extension and a shift, cheaper than any buffer). Each row keeps two accumulators
  * over alternating 16-lane blocks of a 32-wide step; x is loaded once per step for all four rows.
- * Per row: Lanes.sum(a0 + a1) + the scalar tail past the last whole step (the same in every GEMV kernel).
+ * Per row: the fixed-order lane sum of a0 + a1 (Lanes.sum16) + the scalar tail past the last whole step (the same in every GEMV kernel).
  */
 final class GemvDense {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -39,11 +39,13 @@ final class GemvDense {
             a30 = FloatVector.fromMemorySegment(F, d, b3 + o0, LE).fma(x0, a30);
             a31 = FloatVector.fromMemorySegment(F, d, b3 + o1, LE).fma(x1, a31);
         }
-        // Reduced here, not in a helper taking vectors: a vector passed to a method C2 does not inline is boxed.
-        out[0] = Lanes.sum(a00.add(a01)) + Gemv.tail(w, r0, x, steps, k);
-        out[1] = Lanes.sum(a10.add(a11)) + Gemv.tail(w, r1, x, steps, k);
-        out[2] = Lanes.sum(a20.add(a21)) + Gemv.tail(w, r2, x, steps, k);
-        out[3] = Lanes.sum(a30.add(a31)) + Gemv.tail(w, r3, x, steps, k);
+        // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        a00.add(a01).intoArray(lanes, 0);
+        a10.add(a11).intoArray(lanes, 16);
+        a20.add(a21).intoArray(lanes, 32);
+        a30.add(a31).intoArray(lanes, 48);
+        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     static void dotBf16(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
@@ -64,11 +66,13 @@ final class GemvDense {
             a30 = bf16(d, b3 + o0).fma(x0, a30);
             a31 = bf16(d, b3 + o1).fma(x1, a31);
         }
-        // Reduced here, not in a helper taking vectors: a vector passed to a method C2 does not inline is boxed.
-        out[0] = Lanes.sum(a00.add(a01)) + Gemv.tail(w, r0, x, steps, k);
-        out[1] = Lanes.sum(a10.add(a11)) + Gemv.tail(w, r1, x, steps, k);
-        out[2] = Lanes.sum(a20.add(a21)) + Gemv.tail(w, r2, x, steps, k);
-        out[3] = Lanes.sum(a30.add(a31)) + Gemv.tail(w, r3, x, steps, k);
+        // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        a00.add(a01).intoArray(lanes, 0);
+        a10.add(a11).intoArray(lanes, 16);
+        a20.add(a21).intoArray(lanes, 32);
+        a30.add(a31).intoArray(lanes, 48);
+        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     private static FloatVector bf16(MemorySegment d, long offset) {

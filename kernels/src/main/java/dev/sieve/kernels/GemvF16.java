@@ -63,11 +63,13 @@ final class GemvF16 {
             }
         }
         f[Gemv.GROUP * CHUNK] = touched; // keeps the touching loads alive
-        // Reduced here, not in a helper taking vectors: a vector passed to a method C2 does not inline is boxed.
-        out[0] = Lanes.sum(a00.add(a01)) + Gemv.tail(w, r0, x, steps, k);
-        out[1] = Lanes.sum(a10.add(a11)) + Gemv.tail(w, r1, x, steps, k);
-        out[2] = Lanes.sum(a20.add(a21)) + Gemv.tail(w, r2, x, steps, k);
-        out[3] = Lanes.sum(a30.add(a31)) + Gemv.tail(w, r3, x, steps, k);
+        // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        a00.add(a01).intoArray(lanes, 0);
+        a10.add(a11).intoArray(lanes, 16);
+        a20.add(a21).intoArray(lanes, 32);
+        a30.add(a31).intoArray(lanes, 48);
+        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     /** f[to..to+n) = the n halves at byte {@code offset} of d, widened exactly (kept this plain so C2 vectorizes it). */

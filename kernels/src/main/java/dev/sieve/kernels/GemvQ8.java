@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Four-row GEMV for Q8_0 weights. Per block of 32: the bytes widen to two 16-lane float vectors
  * (B2F), their products with x are summed unscaled (q0·x0, then fma q1·x1), and the block sum is
  * scaled into the row's accumulator with one FMA. x is loaded once per block for the four rows.
- * Per row: Lanes.sum(acc) + the scalar tail over a last, partial block.
+ * Per row: the fixed-order lane sum of acc (Lanes.sum16) + the scalar tail over a last, partial block.
  */
 final class GemvQ8 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -38,10 +38,12 @@ final class GemvQ8 {
             a3 = block(d, b3 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s3 + sb)), a3);
         }
         int steps = blocks * WeightMatrix.Q8_BLOCK;
-        out[0] = Lanes.sum(a0) + Gemv.tail(w, r0, x, steps, k);
-        out[1] = Lanes.sum(a1) + Gemv.tail(w, r1, x, steps, k);
-        out[2] = Lanes.sum(a2) + Gemv.tail(w, r2, x, steps, k);
-        out[3] = Lanes.sum(a3) + Gemv.tail(w, r3, x, steps, k);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, 16);
+        a2.intoArray(lanes, 32);
+        a3.intoArray(lanes, 48);
+        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     /** The unscaled 32-element block product at {@code offset}, as 16 partial sums. */
