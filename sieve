@@ -104,6 +104,10 @@ case "${1:-}" in
     if [ "${1:-}" = bench ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
       if grep -qw avx512_bf16 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Cooperlake; else export OPENBLAS_CORETYPE=SkylakeX; fi
     fi
+    # OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each call before sleeping; on a
+    # machine with few cores that spinning takes the cores from Sieve's runs interleaved with the
+    # peer's, so the benchmark lets them sleep after 2^4 cycles unless the user chose.
+    if [ "${1:-}" = bench ] && [ -z "${OPENBLAS_THREAD_TIMEOUT:-}" ]; then export OPENBLAS_THREAD_TIMEOUT=4; fi
     # The JVM announces incubator modules on every start; drop that first line, pass the rest of
     # stderr through unbuffered (progress output), and keep stdout untouched.
     set +e

@@ -17,18 +17,20 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks. 'kernels': GEMM vs OpenBLAS, GEMV vs memory bandwidth, attention; one line per case with the ratio.",
-            "'prefill': prefill latency and FLOPs of --prune configurations on --model, as ratios to the unpruned pass of the same run."})
+            "'prefill': prefill latency and FLOPs of --prune configurations on --model, as ratios to the unpruned pass of the same run.",
+            "'llm': the language model of --model alone, as llama-bench -p P -n N: prefill of --prompt-tokens random ids, then --gen-tokens decode steps;"
+                    + " prints lines like 'pp611 17.70 t/s' and 'tg16 0.96 t/s'."})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SUITE", description = "kernels or prefill")
+    @Parameters(paramLabel = "SUITE", description = "kernels, prefill or llm")
     String suite;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "prefill: llava-hf checkpoint directory")
+    @Option(names = "--model", paramLabel = "DIR", description = "prefill, llm: llava-hf checkpoint directory")
     java.nio.file.Path model;
 
     @Option(names = "--prune", paramLabel = "SPEC", description = "prefill: a configuration (repeatable; the unpruned pass is always measured)")
     List<String> prune = new java.util.ArrayList<>();
 
-    @Option(names = "--warm-passes", paramLabel = "N", description = "prefill: untimed passes of every configuration before timing (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warm-passes", paramLabel = "N", description = "prefill, llm: untimed passes of every configuration before timing (default: ${DEFAULT-VALUE})")
     int warmPasses = 1;
 
     @Option(names = "--decode", paramLabel = "N", description = "prefill: also time N decode steps of the unpruned run (default: ${DEFAULT-VALUE})")
@@ -37,14 +39,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--question-tokens", paramLabel = "N", description = "prefill: text tokens after the image when the model has no inputs.safetensors (default: ${DEFAULT-VALUE})")
     int questionTokens = 30;
 
+    @Option(names = "--prompt-tokens", paramLabel = "N", description = "llm: prompt length in tokens (default: ${DEFAULT-VALUE})")
+    int promptTokens = 611;
+
+    @Option(names = "--gen-tokens", paramLabel = "N", description = "llm: decode steps after the prompt (default: ${DEFAULT-VALUE})")
+    int genTokens = 16;
+
     @Option(names = "--reps", description = "timed runs per case (default: ${DEFAULT-VALUE})")
     int reps = 7;
 
     @Option(names = "--warmup", paramLabel = "SECONDS", description = "JIT warm-up per case (default: ${DEFAULT-VALUE})")
     double warmup = 3;
 
-    @Option(names = "--threads", split = ",", description = "thread counts for GEMM (default: 1 and all cores)")
+    @Option(names = "--threads", split = ",", description = "kernels: thread counts for GEMM (default: 1 and all cores); prefill, llm: threads (default: all cores)")
     List<Integer> threads;
+
+    @Option(names = "--weights", paramLabel = "TYPE", description = "prefill, llm: " + WeightsOption.DESCRIPTION)
+    String weights;
 
     @Option(names = "--only", description = "only cases whose kind is this: gemm, gemv or attention")
     String only;
@@ -59,11 +70,21 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UserInputException("bench prefill needs --model DIR; --reps and --question-tokens must be >= 1, --decode and --warm-passes >= 0");
             }
             Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
-            new PrefillBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, prune, reps, warmPasses, decode, questionTokens, t);
+            new PrefillBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, prune, reps, warmPasses, decode, questionTokens, t,
+                    WeightsOption.parse(weights));
+            return Main.EXIT_OK;
+        }
+        if (suite.equals("llm")) {
+            Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
+            if (model == null || reps < 1 || promptTokens < 1 || genTokens < 0 || warmPasses < 0 || (t != null && t < 1)) {
+                throw new UserInputException("bench llm needs --model DIR; --reps, --prompt-tokens and --threads must be >= 1, --gen-tokens and --warm-passes >= 0");
+            }
+            new LlmBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, promptTokens, genTokens, WeightsOption.parse(weights), t,
+                    reps, warmPasses);
             return Main.EXIT_OK;
         }
         if (!suite.equals("kernels")) {
-            throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels, prefill");
+            throw new UserInputException("unknown benchmark suite '" + suite + "'; available: kernels, prefill, llm");
         }
         if (only != null && !List.of("gemm", "gemv", "attention").contains(only)) {
             throw new UserInputException("--only must be gemm, gemv or attention, got '" + only + "'");

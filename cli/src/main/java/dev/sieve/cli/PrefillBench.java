@@ -32,7 +32,8 @@ final class PrefillBench {
         this.progress = progress;
     }
 
-    void run(Path model, List<String> specs, int reps, int warmPasses, int decodeTokens, int questionTokens, Integer threads) {
+    void run(Path model, List<String> specs, int reps, int warmPasses, int decodeTokens, int questionTokens, Integer threads,
+             dev.sieve.kernels.WeightType weights) {
         List<String> all = new ArrayList<>(List.of("none"));
         specs.stream().filter(s -> !s.equals("none") && !all.contains(s)).forEach(all::add);
         List<PruneOption> options = all.stream().map(PruneOption::new).toList();
@@ -56,13 +57,14 @@ final class PrefillBench {
             ids = syntheticPrompt(config, questionTokens, random);
         }
         long loadStart = System.nanoTime();
-        try (Llava llava = Llava.load(model); ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
+        try (Llava llava = WeightsOption.load(model, weights, threads, progress); ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
+            String loaded = weights == null ? "mmap, headers" : "mmap, headers, conversion to " + weights;
             Ops ops = new Ops(ctx);
             int full = llava.unprunedPromptLength(ids);
             out.printf(Locale.ROOT, "# sieve bench prefill: %s, %d cores, Java %s%n", model, ctx.threads(), Runtime.version());
-            out.printf(Locale.ROOT, "# load (mmap, headers): %.0f ms; prompt %d positions (%d visual); %d reps interleaved, median; "
-                    + "%d untimed pass(es) of each configuration first%n", loadMs, full, config.vision().patches(), reps, warmPasses);
+            out.printf(Locale.ROOT, "# load (%s): %.0f ms; prompt %d positions (%d visual); %d reps interleaved, median; "
+                    + "%d untimed pass(es) of each configuration first%n", loaded, loadMs, full, config.vision().patches(), reps, warmPasses);
             out.flush();
             long firstStart = System.nanoTime();
             llava.generate(pixels, ids, 1, ops);

@@ -39,6 +39,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--weights", paramLabel = "TYPE", description = WeightsOption.DESCRIPTION)
+    String weights;
+
     @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature = 0;
 
@@ -80,6 +83,7 @@ final class RunCommand implements Callable<Integer> {
         pruning.resolve(config, model);
         long loadStart = System.nanoTime();
         SieveOptions options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare)
+                .withWeights(WeightsOption.parse(weights))
                 .withMaxBatch(batch).withDefaultPrune(pruning.spec());
         try (Sieve sieve = Sieve.open(model, options)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;

@@ -65,4 +65,36 @@ class SynthAndBenchCommandTest {
                 .containsPattern("\\nfastv:k=2,keep=4\\s+4\\s").containsPattern("\\nvispruner:keep=8\\s+8\\s")
                 .contains("decode (unpruned, KV cache): 2 tokens");
     }
+
+    @Test
+    void benchLlmPrintsLlamaBenchLinesForEveryWeightType() {
+        for (String weights : new String[] {null, "q8_0", "bf16"}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "llm", "--model", EXAMPLE.toString(),
+                    "--prompt-tokens", "12", "--gen-tokens", "3", "--reps", "2", "--warm-passes", "0", "--threads", "2"));
+            if (weights != null) {
+                args.addAll(java.util.List.of("--weights", weights));
+            }
+            InspectCommandTest.Result r = sieve(args.toArray(String[]::new));
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).contains("# sieve bench llm: ").contains(weights == null ? "as stored" : weights.toUpperCase())
+                    .containsPattern("\npp12\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\n")
+                    .containsPattern("(?m)^pp12 [0-9]+\\.[0-9]{2} t/s$").containsPattern("(?m)^tg3 [0-9]+\\.[0-9]{2} t/s$");
+            if (weights != null) {
+                assertThat(r.err()).contains("of weights to " + weights.toUpperCase());
+            }
+        }
+    }
+
+    @Test
+    void benchLlmAndRunRefuseBadWeightsAndCountsInOneLine() {
+        InspectCommandTest.Result r = sieve("bench", "llm", "--model", EXAMPLE.toString(), "--weights", "q4_k");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("sieve bench: --weights must be one of q8_0, bf16, f16, f32; got 'q4_k'\n");
+        r = sieve("bench", "llm", "--model", EXAMPLE.toString(), "--prompt-tokens", "0");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--prompt-tokens").doesNotContain("Exception");
+        r = sieve("bench", "llm");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("bench llm needs --model DIR");
+    }
 }

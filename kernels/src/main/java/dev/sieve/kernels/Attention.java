@@ -202,8 +202,10 @@ public final class Attention {
                 return;
             }
             if (pk.length < job.sk() * dPad) {
-                pk = java.util.Arrays.copyOf(pk, job.sk() * dPad);
-                pv = java.util.Arrays.copyOf(pv, job.sk() * dPad);
+                // Grown by half again: decode adds one key per call, and growing to the exact size reallocated every step.
+                int size = Math.max(job.sk() * dPad, pk.length + pk.length / 2);
+                pk = java.util.Arrays.copyOf(pk, size);
+                pv = java.util.Arrays.copyOf(pv, size);
             }
             long base = 4L * g * job.d();
             copyRows(job.k(), base, 4 * job.kStride(), packKeys, keys - packKeys, job.d(), dPad, pk, packKeys * dPad);

@@ -68,6 +68,21 @@ public final class Lanes {
         return t[0];
     }
 
+    /**
+     * The same pairwise tree over {@code lanes[off, off + 16)}, in place (the array is left
+     * changed): for kernels that store their 16-lane accumulators and reduce them here, so that no
+     * vector crosses a call C2 may not inline (such a vector is boxed: an allocation per call).
+     * Equal bit for bit to {@link #sum} of the stored vector.
+     */
+    public static float sum16(float[] lanes, int off) {
+        for (int half = 8; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                lanes[off + i] += lanes[off + i + half];
+            }
+        }
+        return lanes[off];
+    }
+
     /** Lane i takes lane (i + by) mod n. */
     private static VectorShuffle<Float> rotation(VectorSpecies<Float> species, int by) {
         return VectorShuffle.iota(species, by, 1, true);

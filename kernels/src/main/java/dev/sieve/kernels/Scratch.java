@@ -10,6 +10,8 @@ final class Scratch {
     static final int GEMM_OUTPUT_BLOCK = 2;
     static final int GEMV_INPUT = 3;
     static final int GEMV_F16_CHUNK = 4;
+    static final int GEMV_GROUP_OUTPUT = 5;
+    static final int GEMV_LANES = 6;
     private static final int SLOTS = 8;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);

@@ -65,63 +65,15 @@ public record WeightMatrix(WeightType type, int rows, int cols, long rowStride, 
 
     /**
      * This matrix stored as {@code target} in new memory of {@code arena}: F16 and BF16 round to
-     * nearest even, Q8_0 quantizes (see {@link #quantizeQ8_0}); F32 widens.
+     * nearest even, Q8_0 quantizes (see {@link #quantizeQ8_0}); F32 widens. One thread; see
+     * {@link WeightConversion#convert} for many.
      */
     public WeightMatrix convertTo(WeightType target, Arena arena) {
-        if (target == WeightType.Q8_0) {
-            return quantizeQ8_0(this, arena);
-        }
-        MemorySegment out = arena.allocate(Math.max(1, (long) rows * cols * bytesPerElement(target)), 64);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                long i = (long) r * cols + c;
-                float v = get(r, c);
-                switch (target) {
-                    case F32 -> out.set(F32_LE, i * 4, v);
-                    case F16 -> out.set(I16_LE, i * 2, Float.floatToFloat16(v));
-                    case BF16 -> out.set(I16_LE, i * 2, toBf16RoundedToNearestEven(v));
-                    default -> throw new AssertionError(target);
-                }
-            }
-        }
-        return dense(target, rows, cols, out);
-    }
-
-    private static short toBf16RoundedToNearestEven(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        if (Float.isNaN(v)) {
-            return (short) ((bits >>> 16) | 0x0040);
-        }
-        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+        return WeightConversion.convert(this, target, arena, Parallel.serial());
     }
 
     /** Quantizes any matrix to Q8_0 into memory of {@code arena} (llama.cpp's rounding). */
     public static WeightMatrix quantizeQ8_0(WeightMatrix source, Arena arena) {
-        int rows = source.rows();
-        int cols = source.cols();
-        int blocks = blocksPerRow(cols);
-        long stride = (long) blocks * Q8_BLOCK;
-        MemorySegment q = arena.allocate(Math.max(1, rows * stride), 64);
-        MemorySegment s = arena.allocate(Math.max(4, (long) rows * blocks * 4), 64);
-        float[] row = new float[blocks * Q8_BLOCK];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = source.get(r, c);
-            }
-            java.util.Arrays.fill(row, cols, row.length, 0f);
-            for (int b = 0; b < blocks; b++) {
-                float amax = 0;
-                for (int i = 0; i < Q8_BLOCK; i++) {
-                    amax = Math.max(amax, Math.abs(row[b * Q8_BLOCK + i]));
-                }
-                float scale = amax / 127f;
-                float inverse = scale == 0 ? 0 : 1f / scale;
-                s.set(F32_LE, ((long) r * blocks + b) * 4, scale);
-                for (int i = 0; i < Q8_BLOCK; i++) {
-                    q.set(ValueLayout.JAVA_BYTE, r * stride + b * Q8_BLOCK + i, (byte) Math.round(row[b * Q8_BLOCK + i] * inverse));
-                }
-            }
-        }
-        return new WeightMatrix(WeightType.Q8_0, rows, cols, stride, q, s);
+        return WeightConversion.convert(source, WeightType.Q8_0, arena, Parallel.serial());
     }
 }

@@ -12,10 +12,11 @@ class GemvTest {
     @EnumSource(WeightType.class)
     void randomShapesMatchTheReference(WeightType type) {
         Random r = new Random(77 + type.ordinal());
-        int[] ks = {1, 15, 16, 31, 32, 33, 63, 64, 65, 127, 200, 1000};
-        int[] ns = {1, 2, 31, 32, 33, 100};
+        // k across the 32-wide step, the Q8_0 block and the F16 chunk (512); n across the four-row group and the 32-row task.
+        int[] ks = {1, 15, 16, 31, 32, 33, 63, 64, 65, 127, 200, 511, 512, 513, 1000, 1056};
+        int[] ns = {1, 2, 3, 5, 6, 7, 31, 32, 33, 35, 100};
         try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
-            for (int trial = 0; trial < 40; trial++) {
+            for (int trial = 0; trial < 80; trial++) {
                 int k = ks[r.nextInt(ks.length)];
                 int n = ns[r.nextInt(ns.length)];
                 int stride = type == WeightType.Q8_0 || r.nextBoolean() ? k : k + 9;
@@ -39,5 +40,46 @@ class GemvTest {
                 }
             }
         }
+    }
+
+    /**
+     * A row's result does not depend on the rows beside it: each row of W, run alone as a 1-row
+     * matrix and inside every 1..7-row window, gives the bits of the full product (the group of
+     * four a row lands in, and whether that group is padded, must not matter).
+     */
+    @ParameterizedTest
+    @EnumSource(WeightType.class)
+    void everyRowGivesTheSameBitsInAnyGroup(WeightType type) {
+        Random r = new Random(501 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int k : new int[] {31, 64, 545, 1030}) {
+                int n = 11;
+                WeightMatrix w = RandomWeights.weight(r, type, n, k, type == WeightType.Q8_0 ? k : k + 3, arena);
+                MemorySegment x = RandomWeights.floats(r, k);
+                float[] full = new float[n];
+                Gemv.matvec(x, k, w, null, MemorySegment.ofArray(full), Parallel.serial());
+                for (int from = 0; from < n; from++) {
+                    for (int rows = 1; from + rows <= Math.min(n, from + 7); rows++) {
+                        float[] part = new float[rows];
+                        Gemv.matvec(x, k, rowsOf(w, from, rows), null, MemorySegment.ofArray(part), Parallel.serial());
+                        for (int j = 0; j < rows; j++) {
+                            if (Float.floatToRawIntBits(part[j]) != Float.floatToRawIntBits(full[from + j])) {
+                                throw new AssertionError(type + " k=" + k + ": row " + (from + j) + " in rows [" + from + ", " + (from + rows)
+                                        + ") gives " + part[j] + ", in the full matrix " + full[from + j]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows [from, from + count) of w as a matrix of its own, over the same memory. */
+    private static WeightMatrix rowsOf(WeightMatrix w, int from, int count) {
+        long bytesPerRow = w.type() == WeightType.Q8_0 ? w.rowStride() : w.rowStride() * (w.type() == WeightType.F32 ? 4 : 2);
+        MemorySegment data = w.data().asSlice(from * bytesPerRow, count * bytesPerRow);
+        MemorySegment scales = w.scales() == null ? null
+                : w.scales().asSlice((long) from * WeightMatrix.blocksPerRow(w.cols()) * 4, (long) count * WeightMatrix.blocksPerRow(w.cols()) * 4);
+        return new WeightMatrix(w.type(), count, w.cols(), w.rowStride(), data, scales);
     }
 }

@@ -24,6 +24,14 @@ final class LlamaDecoder {
     private final float[] finalNorm;
     private final WeightMatrix lmHead;
     private final float[] inverseFrequencies;
+    /**
+     * Each thread's buffers for passes of up to {@link #REUSED_ROWS} rows (decode steps, small
+     * batches), kept between calls so a decode step allocates nothing of its size; larger passes
+     * (prefill) take buffers of their own, freed with the pass. Per thread, so concurrent
+     * generations on one model never share them.
+     */
+    private final ThreadLocal<Work> reused = new ThreadLocal<>();
+    static final int REUSED_ROWS = 64;
 
     LlamaDecoder(LlavaConfig.Text cfg, Weights w) {
         this.cfg = cfg;
@@ -32,7 +40,7 @@ final class LlamaDecoder {
         int qWidth = cfg.heads() * cfg.headDim();
         int kvWidth = cfg.kvHeads() * cfg.headDim();
         int inter = cfg.intermediateSize();
-        embedTokens = w.matrix(p + "embed_tokens.weight", cfg.vocabSize(), h);
+        embedTokens = w.storedMatrix(p + "embed_tokens.weight", cfg.vocabSize(), h);
         layers = new Layer[cfg.layers()];
         for (int i = 0; i < layers.length; i++) {
             String l = p + "layers." + i + ".";
@@ -65,6 +73,17 @@ final class LlamaDecoder {
         }
     }
 
+    /** The embedding of token {@code id} into row {@code row} of {@code out}. */
+    void embed(int id, float[] out, int row) {
+        if (id < 0 || id >= cfg.vocabSize()) {
+            throw new ModelException("token id " + id + " is outside the vocabulary of " + cfg.vocabSize());
+        }
+        int h = cfg.hiddenSize();
+        for (int c = 0; c < h; c++) {
+            out[row * h + c] = embedTokens.get(id, c);
+        }
+    }
+
     /** Told after each layer of a multi-row (prefill) pass; set by {@link Llava#onProgress}. */
     volatile LayerProgress progress = LayerProgress.NONE;
 
@@ -86,17 +105,27 @@ final class LlamaDecoder {
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
         int kvWidth = cfg.kvHeads() * d;
-        Work w = new Work(n, h, qWidth, kvWidth, cfg.intermediateSize());
-        float[] q = w.q();
-        float[] k = w.k();
-        float[] v = w.v();
-        float[] attended = w.attended();
-        Rope.Table shared = positions == null ? null : Rope.Table.of(inverseFrequencies, positions);
+        Work w = work(n);
+        float[] q = w.q;
+        float[] k = w.k;
+        float[] v = w.v;
+        float[] attended = w.attended;
+        Rope.Table rope = w.rope;
+        if (positions != null) {
+            rope.fill(positions, n);
+        }
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = from; i < to; i++) {
             Layer l = layers[i];
-            int[] layerPositions = positions != null ? positions : continuing(cache.nextPosition(i), n);
-            Rope.Table rope = shared != null ? shared : Rope.Table.of(inverseFrequencies, layerPositions);
+            int[] layerPositions = positions;
+            if (positions == null) {
+                // Each layer continues its own numbering (KvCache.nextPosition: its length plus any gap pruning left).
+                layerPositions = w.positions;
+                for (int r = 0; r < n; r++) {
+                    layerPositions[r] = cache.nextPosition(i) + r;
+                }
+                rope.fill(layerPositions, n);
+            }
             projectQkv(l, x, n, w, ops);
             ops.rope(seg(q), n, cfg.heads(), d, qWidth, rope, layerPositions, cfg.ropeTheta());
             ops.rope(seg(k), n, cfg.kvHeads(), d, kvWidth, rope, layerPositions, cfg.ropeTheta());
@@ -124,18 +153,20 @@ final class LlamaDecoder {
         int d = cfg.headDim();
         int qWidth = cfg.heads() * d;
         int kvWidth = cfg.kvHeads() * d;
-        Work w = new Work(n, h, qWidth, kvWidth, cfg.intermediateSize());
-        float[] q = w.q();
-        float[] k = w.k();
-        float[] v = w.v();
-        float[] attended = w.attended();
+        Work w = work(n);
+        float[] q = w.q;
+        float[] k = w.k;
+        float[] v = w.v;
+        float[] attended = w.attended;
+        int[] position = w.positions;
+        Rope.Table rope = w.rope;
         float scale = (float) (1 / Math.sqrt(d));
         for (int i = 0; i < layers.length; i++) {
             Layer l = layers[i];
             projectQkv(l, x, n, w, ops);
             for (int b = 0; b < n; b++) {
-                int[] position = {positions[b] >= 0 ? positions[b] : caches[b].nextPosition(i)};
-                Rope.Table rope = Rope.Table.of(inverseFrequencies, position);
+                position[0] = positions[b] >= 0 ? positions[b] : caches[b].nextPosition(i);
+                rope.fill(position, 1);
                 ops.rope(Buffers.rows(q, b, qWidth), 1, cfg.heads(), d, qWidth, rope, position, cfg.ropeTheta());
                 ops.rope(Buffers.rows(k, b, kvWidth), 1, cfg.kvHeads(), d, kvWidth, rope, position, cfg.ropeTheta());
                 caches[b].append(i, Buffers.rows(k, b, kvWidth), Buffers.rows(v, b, kvWidth), 1);
@@ -146,36 +177,66 @@ final class LlamaDecoder {
         }
     }
 
-    /** Per-pass buffers for n rows. */
-    private record Work(float[] normed, float[] q, float[] k, float[] v, float[] attended, float[] delta, float[] gate, float[] up) {
-        Work(int n, int h, int qWidth, int kvWidth, int inter) {
-            this(new float[n * h], new float[n * qWidth], new float[n * kvWidth], new float[n * kvWidth], new float[n * qWidth],
-                    new float[n * h], new float[n * inter], new float[n * inter]);
+    /** Buffers of a pass of up to {@code rows} rows (row-major, each array's own width), positions and a RoPE table. */
+    private static final class Work {
+        final int rows;
+        final float[] normed, q, k, v, attended, delta, gate, up;
+        final int[] positions;
+        final Rope.Table rope;
+
+        Work(int rows, int h, int qWidth, int kvWidth, int inter, float[] inverseFrequencies) {
+            this.rows = rows;
+            normed = new float[rows * h];
+            q = new float[rows * qWidth];
+            k = new float[rows * kvWidth];
+            v = new float[rows * kvWidth];
+            attended = new float[rows * qWidth];
+            delta = new float[rows * h];
+            gate = new float[rows * inter];
+            up = new float[rows * inter];
+            positions = new int[Math.max(1, rows)];
+            rope = new Rope.Table(inverseFrequencies);
         }
+    }
+
+    /** Buffers for an n-row pass: this thread's reused ones when n is small, else new ones. */
+    private Work work(int n) {
+        int d = cfg.headDim();
+        if (n > REUSED_ROWS) {
+            return new Work(n, cfg.hiddenSize(), cfg.heads() * d, cfg.kvHeads() * d, cfg.intermediateSize(), inverseFrequencies);
+        }
+        Work w = reused.get();
+        if (w == null || w.rows < n) {
+            w = new Work(Math.max(n, 1), cfg.hiddenSize(), cfg.heads() * d, cfg.kvHeads() * d, cfg.intermediateSize(), inverseFrequencies);
+            reused.set(w);
+        }
+        return w;
     }
 
     /** q, k, v of the n rows of x after the layer's input RMSNorm (into w.q/k/v, before RoPE). */
     private void projectQkv(Layer l, float[] x, int n, Work w, Ops ops) {
         int h = cfg.hiddenSize();
-        ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(w.normed()), h);
-        ops.matmul(seg(w.normed()), n, h, h, l.q(), null, seg(w.q()), w.q().length / n);
-        ops.matmul(seg(w.normed()), n, h, h, l.k(), null, seg(w.k()), w.k().length / n);
-        ops.matmul(seg(w.normed()), n, h, h, l.v(), null, seg(w.v()), w.v().length / n);
+        int qWidth = cfg.heads() * cfg.headDim();
+        int kvWidth = cfg.kvHeads() * cfg.headDim();
+        ops.rmsNorm(seg(x), n, h, h, l.inputNorm(), cfg.rmsNormEps(), seg(w.normed), h);
+        ops.matmul(seg(w.normed), n, h, h, l.q(), null, seg(w.q), qWidth);
+        ops.matmul(seg(w.normed), n, h, h, l.k(), null, seg(w.k), kvWidth);
+        ops.matmul(seg(w.normed), n, h, h, l.v(), null, seg(w.v), kvWidth);
     }
 
     /** x += o_proj(attended); x += down(silu(gate(h)) * up(h)) with h = RMSNorm(x). */
     private void outputAndMlp(Layer l, float[] x, int n, Work w, Ops ops) {
         int h = cfg.hiddenSize();
-        int qWidth = w.q().length / n;
+        int qWidth = cfg.heads() * cfg.headDim();
         int inter = cfg.intermediateSize();
-        ops.matmul(seg(w.attended()), n, qWidth, qWidth, l.o(), null, seg(w.delta()), h);
-        ops.add(seg(x), seg(w.delta()), seg(x), n * h);
-        ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(w.normed()), h);
-        ops.matmul(seg(w.normed()), n, h, h, l.gate(), null, seg(w.gate()), inter);
-        ops.matmul(seg(w.normed()), n, h, h, l.up(), null, seg(w.up()), inter);
-        ops.swiglu(seg(w.gate()), seg(w.up()), seg(w.gate()), n * inter);
-        ops.matmul(seg(w.gate()), n, inter, inter, l.down(), null, seg(w.delta()), h);
-        ops.add(seg(x), seg(w.delta()), seg(x), n * h);
+        ops.matmul(seg(w.attended), n, qWidth, qWidth, l.o(), null, seg(w.delta), h);
+        ops.add(seg(x), seg(w.delta), seg(x), n * h);
+        ops.rmsNorm(seg(x), n, h, h, l.postNorm(), cfg.rmsNormEps(), seg(w.normed), h);
+        ops.matmul(seg(w.normed), n, h, h, l.gate(), null, seg(w.gate), inter);
+        ops.matmul(seg(w.normed), n, h, h, l.up(), null, seg(w.up), inter);
+        ops.swiglu(seg(w.gate), seg(w.up), seg(w.gate), n * inter);
+        ops.matmul(seg(w.gate), n, inter, inter, l.down(), null, seg(w.delta), h);
+        ops.add(seg(x), seg(w.delta), seg(x), n * h);
     }
 
     /** Positions start, start+1, ... for n rows: a layer continuing after the rows it has cached. */
@@ -228,11 +289,19 @@ final class LlamaDecoder {
 
     /** Logits of rows [first, first + rows) of the last layer's output: final RMSNorm, then lm_head. */
     float[] logits(float[] x, int first, int rows, Ops ops) {
-        int h = cfg.hiddenSize();
-        float[] normed = new float[rows * h];
-        ops.rmsNorm(Buffers.rows(x, first, h), rows, h, h, finalNorm, cfg.rmsNormEps(), seg(normed), h);
         float[] out = new float[rows * cfg.vocabSize()];
-        ops.matmul(seg(normed), rows, h, h, lmHead, null, seg(out), cfg.vocabSize());
+        logits(x, first, rows, out, ops);
         return out;
+    }
+
+    /**
+     * As {@link #logits(float[], int, int, Ops)} into {@code out} (rows x vocabulary floats), with
+     * no allocation for up to {@link #REUSED_ROWS} rows: lm_head runs only on the rows asked for.
+     */
+    void logits(float[] x, int first, int rows, float[] out, Ops ops) {
+        int h = cfg.hiddenSize();
+        float[] normed = rows <= REUSED_ROWS ? work(rows).normed : new float[rows * h];
+        ops.rmsNorm(Buffers.rows(x, first, h), rows, h, h, finalNorm, cfg.rmsNormEps(), seg(normed), h);
+        ops.matmul(seg(normed), rows, h, h, lmHead, null, seg(out), cfg.vocabSize());
     }
 }

@@ -1,12 +1,14 @@
 package dev.sieve.llava;
 
 import dev.sieve.kernels.AttentionProbe;
+import dev.sieve.kernels.Parallel;
 import dev.sieve.pruning.PrunePlan;
 import dev.sieve.pruning.pipeline.ModelShape;
 import dev.sieve.pruning.pipeline.StageResult;
 import dev.sieve.runtime.KvCache;
 import dev.sieve.runtime.Ops;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,10 +27,13 @@ public final class Llava implements AutoCloseable {
     private final Prefill prefill;
     private final ModelShape shape;
 
-    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint, Path directory) {
+    /** Memory of weights converted at load (null when none were): freed by {@link #close}. */
+    private final Arena convertedWeights;
+
+    private Llava(LlavaConfig config, SafetensorsCheckpoint checkpoint, Weights weights, Arena convertedWeights, Path directory) {
         this.config = config;
         this.checkpoint = checkpoint;
-        Weights weights = new Weights(checkpoint);
+        this.convertedWeights = convertedWeights;
         this.vision = new ClipVisionTower(config.vision(), config.visionLayersToRun(), weights);
         this.projector = new Projector(config, weights);
         this.decoder = new LlamaDecoder(config.text(), weights);
@@ -38,11 +43,34 @@ public final class Llava implements AutoCloseable {
 
     /** Opens {@code dir} (config.json + safetensors, single or sharded); weights stay memory-mapped. */
     public static Llava load(Path dir) {
+        return load(dir, LoadOptions.AS_STORED);
+    }
+
+    /**
+     * Opens {@code dir}, converting the Linear weights to {@code options.weights()} when set (in
+     * parallel, with progress); without a conversion the weights stay memory-mapped.
+     */
+    public static Llava load(Path dir, LoadOptions options) {
         LlavaConfig config = LlavaConfig.load(dir);
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
+        Arena arena = null;
         try {
-            return new Llava(config, checkpoint, dir.toAbsolutePath().normalize());
+            Path where = dir.toAbsolutePath().normalize();
+            if (options.weights() == null) {
+                return new Llava(config, checkpoint, new Weights(checkpoint), null, where);
+            }
+            // A first pass over zero-copy views (cheap) learns how many bytes will be converted, for the progress total.
+            Weights counting = Weights.counting(checkpoint, options.weights());
+            new Llava(config, checkpoint, counting, null, where);
+            arena = Arena.ofShared();
+            try (Parallel parallel = Parallel.create(options.threads())) {
+                Weights converting = new Weights(checkpoint, options.weights(), arena, parallel, options.progress(), counting.bytesToConvert());
+                return new Llava(config, checkpoint, converting, arena, where);
+            }
         } catch (RuntimeException e) {
+            if (arena != null) {
+                arena.close();
+            }
             checkpoint.close();
             throw e;
         }
@@ -59,6 +87,11 @@ public final class Llava implements AutoCloseable {
 
     public LlavaConfig config() {
         return config;
+    }
+
+    /** The language model's decoder (for {@link LanguageModel}). */
+    LlamaDecoder decoder() {
+        return decoder;
     }
 
     /** What pruning stages may know of a model with {@code config} in {@code directory} (null: unknown), without loading it. */
@@ -198,9 +231,10 @@ public final class Llava implements AutoCloseable {
                 if (produced == maxNewTokens || Arrays.stream(stopTokens).anyMatch(stop -> stop == token)) {
                     break;
                 }
-                decoder.embed(new int[] {token}, row, 0);
+                decoder.embed(token, row, 0);
+                // Each layer continues its own numbering (KvCache.nextPosition), gaps left by pruning included.
                 decoder.forward(row, 1, null, cache, ops, 0, decoder.layers(), null);
-                last = decoder.logits(row, 0, 1, ops);
+                decoder.logits(row, 0, 1, last, ops); // last is this generation's own copy, already saved in stepLogits
             }
             return generation(p, Arrays.copyOf(tokens, produced), Arrays.copyOf(stepLogits, produced * vocab), System.nanoTime() - t2);
         }
@@ -234,6 +268,8 @@ public final class Llava implements AutoCloseable {
                 last[b] = lastLogits(prefilled[b]);
             }
             boolean[] done = new boolean[n];
+            float[] rowsOfAll = new float[n * t.hiddenSize()];
+            float[] logits = new float[n * vocab];
             while (true) {
                 List<Integer> active = new ArrayList<>();
                 for (int b = 0; b < n; b++) {
@@ -252,19 +288,19 @@ public final class Llava implements AutoCloseable {
                 if (active.isEmpty()) {
                     break;
                 }
-                float[] rows = new float[active.size() * t.hiddenSize()];
+                float[] rows = rowsOfAll;
                 KvCache[] caches = new KvCache[active.size()];
                 int[] positions = new int[active.size()];
                 for (int i = 0; i < active.size(); i++) {
                     int b = active.get(i);
-                    decoder.embed(new int[] {tokens[b][produced[b] - 1]}, rows, i);
+                    decoder.embed(tokens[b][produced[b] - 1], rows, i);
                     caches[i] = prefilled[b].cache();
                     positions[i] = -1;  // each layer continues its own numbering (KvCache.nextPosition)
                 }
                 decoder.decodeStep(rows, caches, positions, ops);
-                float[] logits = decoder.logits(rows, 0, active.size(), ops);
+                decoder.logits(rows, 0, active.size(), logits, ops);
                 for (int i = 0; i < active.size(); i++) {
-                    last[active.get(i)] = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+                    System.arraycopy(logits, i * vocab, last[active.get(i)], 0, vocab); // each sample's own array, saved in stepLogits
                 }
             }
             long decodeNanos = System.nanoTime() - t2;
@@ -317,5 +353,8 @@ public final class Llava implements AutoCloseable {
     @Override
     public void close() {
         checkpoint.close();
+        if (convertedWeights != null) {
+            convertedWeights.close();
+        }
     }
 }

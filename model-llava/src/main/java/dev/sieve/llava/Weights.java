@@ -1,22 +1,61 @@
 package dev.sieve.llava;
 
+import dev.sieve.kernels.Parallel;
+import dev.sieve.kernels.WeightConversion;
 import dev.sieve.kernels.WeightMatrix;
 import dev.sieve.kernels.WeightType;
 import dev.sieve.safetensors.DType;
 import dev.sieve.safetensors.SafetensorsCheckpoint;
 import dev.sieve.safetensors.TensorView;
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 
 /**
  * Typed access to a checkpoint's tensors with the shape each one must have: matrices stay
- * zero-copy over the mapping (F32, F16, BF16), small vectors (norms, biases) are read into float[].
+ * zero-copy over the mapping (F32, F16, BF16) unless a load-time conversion is asked for, small
+ * vectors (norms, biases) are read into float[].
  * A missing tensor or a wrong shape is a {@link ModelException} naming the tensor.
  */
 final class Weights {
     private final SafetensorsCheckpoint checkpoint;
+    private final WeightType convertTo;
+    private final Arena arena;
+    private final Parallel parallel;
+    private final LoadOptions.Progress progress;
+    private final long bytesToConvert;
+    private long bytesConverted;
+    private long bytesRequested;
+    private WeightType countFor;
 
+    /** Zero-copy views of the checkpoint's own types. */
     Weights(SafetensorsCheckpoint checkpoint) {
+        this(checkpoint, null, null, null, LoadOptions.Progress.NONE, 0);
+    }
+
+    /**
+     * Matrices converted to {@code convertTo} (when not null and not already that type) into
+     * {@code arena} on {@code parallel}; {@code bytesToConvert} is the total reported to {@code progress}.
+     */
+    Weights(SafetensorsCheckpoint checkpoint, WeightType convertTo, Arena arena, Parallel parallel, LoadOptions.Progress progress,
+            long bytesToConvert) {
         this.checkpoint = checkpoint;
+        this.convertTo = convertTo;
+        this.arena = arena;
+        this.parallel = parallel;
+        this.progress = progress;
+        this.bytesToConvert = bytesToConvert;
+    }
+
+    /** Zero-copy views that count the bytes a conversion to {@code target} would convert ({@link #bytesToConvert}). */
+    static Weights counting(SafetensorsCheckpoint checkpoint, WeightType target) {
+        Weights w = new Weights(checkpoint);
+        w.countFor = target;
+        return w;
+    }
+
+    /** Bytes of the stored matrices asked for so far through {@link #matrix} that are not of the counted target type. */
+    long bytesToConvert() {
+        return bytesRequested;
     }
 
     TensorView tensor(String name, long... shape) {
@@ -42,7 +81,22 @@ final class Weights {
             default -> throw new ModelException(checkpoint.source() + ": tensor '" + name + "' has dtype " + t.dtype()
                     + "; weights must be F32, F16 or BF16");
         };
-        return WeightMatrix.dense(type, rows, cols, t.data());
+        WeightMatrix stored = WeightMatrix.dense(type, rows, cols, t.data());
+        if (countFor != null && countFor != type) {
+            bytesRequested += t.data().byteSize();
+        }
+        if (convertTo == null || convertTo == type) {
+            return stored;
+        }
+        WeightMatrix converted = WeightConversion.convert(stored, convertTo, arena, parallel);
+        bytesConverted += t.data().byteSize();
+        progress.converted(bytesConverted, bytesToConvert);
+        return converted;
+    }
+
+    /** As {@link #matrix}, never converted (tables that are looked up row by row, such as token embeddings). */
+    WeightMatrix storedMatrix(String name, int rows, int cols) {
+        return new Weights(checkpoint).matrix(name, rows, cols);
     }
 
     /** A weight whose trailing dimensions are flattened into columns (e.g. a conv kernel [out, c, p, p]). */

@@ -49,6 +49,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--allow-local-images", description = "accept file: URLs and absolute paths as image URLs (off: clients could read the server's files)")
     boolean allowLocalImages;
 
+    @Option(names = "--weights", paramLabel = "TYPE", description = dev.sieve.cli.WeightsOption.DESCRIPTION)
+    String weights;
+
     @Option(names = "--pad-to-square", description = "pad images to a square with the mean colour first (LLaVA-1.5's image_aspect_ratio=pad)")
     boolean padToSquare;
 
@@ -65,7 +68,8 @@ public final class ServeCommand implements Callable<Integer> {
         SieveOptions options;
         try {
             options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withDefaultPrune(prune).withMaxBatch(maxBatch)
-                    .withPadToSquare(padToSquare).withImageLimits(maxImageBytes, maxImagePixels);
+                    .withPadToSquare(padToSquare).withImageLimits(maxImageBytes, maxImagePixels)
+                    .withWeights(dev.sieve.cli.WeightsOption.parse(weights));
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }

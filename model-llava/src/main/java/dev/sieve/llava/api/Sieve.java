@@ -99,7 +99,9 @@ public final class Sieve implements AutoCloseable {
         Llava llava;
         try {
             plan(options.defaultPrune(), LlavaConfig.load(directory), directory);
-            llava = Llava.load(directory);
+            llava = options.weights() == null ? Llava.load(directory)
+                    : Llava.load(directory, new dev.sieve.llava.LoadOptions(options.weights(),
+                            options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads(), null));
         } catch (ModelException | SafetensorsException e) {
             throw model(e.getMessage());
         }

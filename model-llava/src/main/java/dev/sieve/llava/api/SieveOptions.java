@@ -10,9 +10,11 @@ package dev.sieve.llava.api;
  * @param padToSquare LLaVA-1.5's {@code image_aspect_ratio=pad}: pad images to a square with the mean colour first
  * @param maxImageBytes the largest encoded image accepted
  * @param maxImagePixels the largest width x height accepted, checked from the image header before any pixel is decoded
+ * @param weights the type the Linear weights are converted to at load (Q8_0, BF16, F16, F32), or null to keep the
+ *     checkpoint's own, memory-mapped
  */
-public record SieveOptions(int threads, String defaultPrune, int maxBatch, boolean padToSquare, long maxImageBytes, long maxImagePixels) {
-    // The weight type option (F32/F16/BF16/Q8_0 at load) belongs here when Llava.load(Path, options) takes it.
+public record SieveOptions(int threads, String defaultPrune, int maxBatch, boolean padToSquare, long maxImageBytes, long maxImagePixels,
+                           dev.sieve.kernels.WeightType weights) {
 
     /** 20 MiB and 40 megapixels: a 24000 x 24000 PNG (576 Mpx, 1.7 GB as RGB) is refused, any photo is not. */
     public static final long DEFAULT_MAX_IMAGE_BYTES = 20L << 20;
@@ -32,26 +34,31 @@ public record SieveOptions(int threads, String defaultPrune, int maxBatch, boole
     }
 
     public static SieveOptions defaults() {
-        return new SieveOptions(0, "none", 8, false, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS);
+        return new SieveOptions(0, "none", 8, false, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, null);
     }
 
     public SieveOptions withThreads(int n) {
-        return new SieveOptions(n, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels);
+        return new SieveOptions(n, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights);
     }
 
     public SieveOptions withDefaultPrune(String spec) {
-        return new SieveOptions(threads, spec, maxBatch, padToSquare, maxImageBytes, maxImagePixels);
+        return new SieveOptions(threads, spec, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights);
     }
 
     public SieveOptions withMaxBatch(int n) {
-        return new SieveOptions(threads, defaultPrune, n, padToSquare, maxImageBytes, maxImagePixels);
+        return new SieveOptions(threads, defaultPrune, n, padToSquare, maxImageBytes, maxImagePixels, weights);
     }
 
     public SieveOptions withPadToSquare(boolean pad) {
-        return new SieveOptions(threads, defaultPrune, maxBatch, pad, maxImageBytes, maxImagePixels);
+        return new SieveOptions(threads, defaultPrune, maxBatch, pad, maxImageBytes, maxImagePixels, weights);
+    }
+
+    /** Converts the Linear weights to {@code type} at load (null: as stored, memory-mapped). */
+    public SieveOptions withWeights(dev.sieve.kernels.WeightType type) {
+        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, type);
     }
 
     public SieveOptions withImageLimits(long bytes, long pixels) {
-        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, bytes, pixels);
+        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, bytes, pixels, weights);
     }
 }

@@ -1,0 +1,121 @@
+package dev.sieve.cli;
+
+import dev.sieve.kernels.WeightType;
+import dev.sieve.llava.LanguageModel;
+import dev.sieve.llava.Llava;
+import dev.sieve.llava.LlavaConfig;
+import dev.sieve.runtime.ExecutionContext;
+import dev.sieve.runtime.KvCache;
+import dev.sieve.runtime.Ops;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * {@code sieve bench llm}: the language model alone, as {@code llama-bench -p P -n N} measures one:
+ * "ppP" prefills P random token ids into an empty KV cache (tokens per second of the prompt),
+ * "tgN" then decodes N tokens greedily with that cache (tokens per second of the steps). Each
+ * repetition starts from an empty cache; untimed warm passes run first. Besides the table, one
+ * line per test in llama-bench's words ({@code pp611 17.70 t/s}) gives the mean over repetitions.
+ * Unlike llama-bench's tg test, which decodes from an empty context, tgN here follows the prompt.
+ */
+final class LlmBench {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    LlmBench(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    void run(Path model, int promptTokens, int genTokens, WeightType weights, Integer threads, int reps, int warmPasses) {
+        LlavaConfig config = LlavaConfig.load(model);
+        LlavaConfig.Text t = config.text();
+        SplittableRandom random = new SplittableRandom(7);
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = random.nextInt(t.vocabSize());
+        }
+        long loadStart = System.nanoTime();
+        try (Llava llava = WeightsOption.load(model, weights, threads, err);
+             ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads);
+             KvCache cache = LanguageModel.of(llava).newCache(promptTokens + genTokens)) {
+            double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+            LanguageModel lm = LanguageModel.of(llava);
+            Ops ops = new Ops(ctx);
+            out.printf(Locale.ROOT, "# sieve bench llm: %s (%d layers, hidden %d, vocabulary %d), weights %s, %d threads, Java %s%n", model,
+                    t.layers(), t.hiddenSize(), t.vocabSize(), weights == null ? "as stored (memory-mapped)" : weights, ctx.threads(), Runtime.version());
+            out.printf(Locale.ROOT, "# load %.1f s; prompt of %d random token ids, then %d greedy decode steps with the KV cache; "
+                    + "%d untimed pass(es), %d timed%n", loadSeconds, promptTokens, genTokens, warmPasses, reps);
+            out.flush();
+            float[] logits = new float[lm.vocabSize()];
+            float[] row = new float[lm.hiddenSize()];
+            for (int w = 0; w < warmPasses; w++) {
+                pass(lm, cache, prompt, genTokens, logits, row, ops, null);
+            }
+            double[] pp = new double[reps];
+            double[] tg = new double[reps];
+            long[] stepBytes = new long[1];
+            for (int r = 0; r < reps; r++) {
+                double[] seconds = pass(lm, cache, prompt, genTokens, logits, row, ops, stepBytes);
+                pp[r] = promptTokens / seconds[0];
+                tg[r] = genTokens / seconds[1];
+            }
+            out.printf(Locale.ROOT, "%-8s %10s %10s %10s   %s%n", "test", "t/s mean", "best", "median", "heap allocated per token (all threads)");
+            out.printf(Locale.ROOT, "%-8s %10.2f %10.2f %10.2f%n", "pp" + promptTokens, mean(pp), max(pp), median(pp));
+            if (genTokens > 0) {
+                out.printf(Locale.ROOT, "%-8s %10.2f %10.2f %10.2f   %,d bytes%n", "tg" + genTokens, mean(tg), max(tg), median(tg),
+                        stepBytes[0] / ((long) genTokens * reps));
+            }
+            out.printf(Locale.ROOT, "pp%d %.2f t/s%n", promptTokens, mean(pp));
+            if (genTokens > 0) {
+                out.printf(Locale.ROOT, "tg%d %.2f t/s%n", genTokens, mean(tg));
+            }
+            out.flush();
+        }
+    }
+
+    /** One prefill and genTokens steps from an empty cache: {prefill seconds, decode seconds}; adds decode allocation to {@code stepBytes}. */
+    private static double[] pass(LanguageModel lm, KvCache cache, int[] prompt, int genTokens, float[] logits, float[] row, Ops ops,
+                                 long[] stepBytes) {
+        cache.clear();
+        long t0 = System.nanoTime();
+        lm.prefill(prompt, cache, logits, ops);
+        long t1 = System.nanoTime();
+        long allocated = stepBytes == null ? 0 : allocatedBytes();
+        for (int i = 0; i < genTokens; i++) {
+            lm.step(LanguageModel.argmax(logits), cache, row, logits, ops);
+        }
+        long t2 = System.nanoTime();
+        if (stepBytes != null) {
+            stepBytes[0] += allocatedBytes() - allocated;
+        }
+        return new double[] {(t1 - t0) / 1e9, (t2 - t1) / 1e9};
+    }
+
+    /** Heap bytes allocated so far by all live threads (HotSpot's per-thread counters). */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean) {
+            long[] ids = bean.getAllThreadIds();
+            return Arrays.stream(bean.getThreadAllocatedBytes(ids)).filter(b -> b > 0).sum();
+        }
+        return 0;
+    }
+
+    private static double mean(double[] v) {
+        return Arrays.stream(v).average().orElse(0);
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(0);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
