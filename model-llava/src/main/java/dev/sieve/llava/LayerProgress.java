@@ -7,6 +7,6 @@ public interface LayerProgress {
 
     enum Phase { VISION, PREFILL }
 
-    /** {@code done} of {@code total} layers of {@code phase} are finished (PyramidDrop/FastV passes report their own layer ranges). */
+    /** {@code done} of {@code total} layers of {@code phase} are finished (prefill runs split at pruning hooks report their own layer ranges). */
     void layerDone(Phase phase, int done, int total);
 }
