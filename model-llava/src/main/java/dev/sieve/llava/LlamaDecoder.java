@@ -239,15 +239,6 @@ final class LlamaDecoder {
         ops.add(seg(x), seg(w.delta), seg(x), n * h);
     }
 
-    /** Positions start, start+1, ... for n rows: a layer continuing after the rows it has cached. */
-    private static int[] continuing(int start, int n) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = start + i;
-        }
-        return p;
-    }
-
     /**
      * The attention of {@code queryRows} over all n rows as layer {@code layer} would compute it on its
      * input {@code x} (its input norm, q/k projections, RoPE at {@code positions}, causal softmax), mean

@@ -89,10 +89,6 @@ final class SequenceRows {
         return java.util.stream.IntStream.range(0, roles.length).filter(r -> roles[r] == Role.VISUAL).map(r -> origins[r]).toArray();
     }
 
-    int textRows() {
-        return (int) Arrays.stream(roles).filter(r -> !r.isImage()).count();
-    }
-
     /**
      * Applies {@code d} to these rows and to {@code x} ({@code rows x dim}): keeps its rows, inserts its
      * appended rows after the last kept image row, renumbers by {@code rule} (the whole sequence in the

@@ -9,8 +9,6 @@ import java.util.Arrays;
  * hook have none ({@link #hasAttention}, {@link #hasHidden} say so).
  */
 public final class Signals {
-    public static final Signals NONE = new Signals(new int[0], new float[0], 0, null, null, 0, null, 0, null);
-
     private final int[] queryRows;     // per query: its row in the source sequence
     private final float[] attention;   // [queries x sourceRows], mean over heads
     private final int sourceRows;
