@@ -85,6 +85,9 @@ public record LvPruning(Path directory, int[] layers, int[] budgets, List<Module
         return new LvPruning(dir, stage.layers(), budgets, stage.modules());
     }
 
+    /** Modules already read, by directory, file stamps and model dims: a server parses a plan per request. */
+    private static final java.util.Map<String, LvPruning> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Reads {@code dir}/config.json and modules.safetensors, checked against the model; one-line IllegalArgumentException otherwise. */
     public static LvPruning load(Path dir, ModelShape shape) {
         Path configFile = dir.resolve("config.json");
@@ -93,6 +96,23 @@ public record LvPruning(Path directory, int[] layers, int[] budgets, List<Module
             throw new IllegalArgumentException("lvpruning: " + dir + " holds no trained modules (needs config.json and modules.safetensors;"
                     + " tools/train-lvpruning.py writes them)");
         }
+        String key;
+        try {
+            key = dir.toAbsolutePath().normalize() + "|" + Files.getLastModifiedTime(configFile) + "|" + Files.getLastModifiedTime(weightsFile)
+                    + "|" + Files.size(weightsFile) + "|" + shape.textHidden() + "|" + shape.textLayers();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("lvpruning: cannot read " + dir + ": " + e.getMessage());
+        }
+        LvPruning cached = LOADED.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        LvPruning loaded = read(dir, configFile, weightsFile, shape);
+        LOADED.put(key, loaded);
+        return loaded;
+    }
+
+    private static LvPruning read(Path dir, Path configFile, Path weightsFile, ModelShape shape) {
         JsonNode c;
         try {
             c = new ObjectMapper().readTree(configFile.toFile());
