@@ -1,42 +1,100 @@
 package dev.sieve.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Four-row GEMV for F16 weights. The Vector API of JDK 25 has no half-to-float conversion, but C2
- * compiles a plain loop {@code f[i] = Float.float16ToFloat(segment.get(SHORT, base + 2 * i))} into
- * {@code vcvtph2ps} (measured: 0.028 ns per element on one core, where a copy into a short[] first
- * cost as much again); so each row's next {@link #CHUNK} halves are widened into a per-thread
- * float[] (in L1), then the four rows are dotted from there with one x load per step. The
- * widening is exact ({@link Float#float16ToFloat} itself), so the arithmetic per row is that of
- * {@link GemvDense}: two accumulators over a 32-wide step, Lanes.sum, scalar tail.
+ * Four-row GEMV for F16 weights. The Vector API of JDK 25 has no half-to-float conversion, so the
+ * halves are widened in registers with integer operations: a half sign-extended, shifted left by
+ * 13 and masked with 0x8fffe000 is the float {@code w * 2^-112}, exactly, for every finite half
+ * (normal or subnormal; the smallest become float subnormals). The matching factor 2^112 goes on
+ * x instead, once per call ({@link #scaledInput}), so each 16 halves cost a load, a sign
+ * extension, a shift, an AND and the FMA, fused in one loop: the weights stream from memory once
+ * and are never stored. The FMA's exact product of {@code w * 2^-112} and {@code x * 2^112} is
+ * that of w and x, so every result has the bits of {@link #dotExact}.
  *
- * <p>Tried and measured slower: widening in registers with integer ops fused into the FMA loop
- * as BF16 does ({@code (h << 13) & 0x8fffe000} times 2^112 is exact for finite halves). A
- * stand-alone probe of that loop without an infinity/NaN check ran at 26 Gelem/s on one core
- * (L2) and 22 GB/s from DRAM, against 16 and 13 for this kernel; but inside this class, with the
- * check the exactness needs (a max of each half's exponent bits), C2's code was erratic
- * (0.03-10 Gelem/s: its vectors were boxed in some compilations). Widening 64- or 128-element
- * chunks was slower too (the vectorized loop's setup dominates).
+ * <p>Two cases would break that and go through {@link #dotExact} (which widens chunks through
+ * {@link Float#float16ToFloat} into a per-thread buffer, then does the same FMAs in the same
+ * order): a matrix holding an infinite or NaN half ({@link WeightMatrix#halvesAreFinite}, scanned
+ * once), and an x with a finite value of magnitude 2^16 or more (whose scaled copy would overflow).
+ *
+ * <p>Order, shared by both paths: one accumulator per row over 16-wide steps, {@link Lanes#sum16},
+ * the scalar tail from the last whole step. Measured on two cores (`sieve bench kernels`; a noisy
+ * machine, so as ratios to BF16 in one run): widening each chunk into the buffer first ran at
+ * 0.68x BF16's bytes/s; widening in registers with a multiply by 2^112 per vector and an
+ * infinity check per step at 0.70x, without the check at 0.86x. Two accumulators per row over
+ * 32-wide steps made the method too large for C2's inlining budget (NodeCountInliningCutoff): its
+ * vectors were boxed and it ran at 5 GB/s. Helpers taking vectors must stay small enough to
+ * inline (under 35 bytecodes) for the same reason.
  */
 final class GemvF16 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    /** Halves per row per chunk: 4 rows x 512 x (2 + 4) bytes = 12 KiB beside x in L1. A multiple of 32. */
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Short> H = ShortVector.SPECIES_256;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Halves per row per chunk in {@link #dotExact}: 4 rows x 512 x 4 bytes = 8 KiB beside x in L1. A multiple of 16. */
     static final int CHUNK = 512;
 
     private GemvF16() {}
 
-    static void dot(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
+    /**
+     * x times 2^112 in a per-thread buffer, or null when the fast path cannot run: the matrix holds
+     * an infinity or NaN, or some finite |x| is 2^16 or more (its scaled copy would overflow).
+     */
+    static float[] scaledInput(WeightMatrix w, float[] x, int k) {
+        if (!w.halvesAreFinite()) {
+            return null;
+        }
+        float[] scaled = Scratch.floats(Scratch.GEMV_F16_SCALED_INPUT, k);
+        for (int i = 0; i < k; i++) {
+            if (Math.abs(x[i]) >= 0x1p16f && Float.isFinite(x[i])) {
+                return null;
+            }
+            scaled[i] = x[i] * 0x1p112f;
+        }
+        return scaled;
+    }
+
+    /** Rows r0..r3 dotted with x; {@code scaled} is {@link #scaledInput}'s answer for this call. */
+    static void dot(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, float[] scaled, int k, float[] out) {
+        if (scaled == null) {
+            dotExact(w, r0, r1, r2, r3, x, k, out);
+            return;
+        }
         MemorySegment d = w.data();
-        float[] f = Scratch.floats(Scratch.GEMV_F16_CHUNK, Gemv.GROUP * CHUNK + 1);
-        int touched = 0;
         long b0 = r0 * w.rowStride() * 2, b1 = r1 * w.rowStride() * 2, b2 = r2 * w.rowStride() * 2, b3 = r3 * w.rowStride() * 2;
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        int steps = k & ~31;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int steps = k & ~15;
+        for (int i = 0; i < steps; i += 16) {
+            FloatVector xi = FloatVector.fromArray(F, scaled, i);
+            long o = i * 2L;
+            IntVector h0 = halves(d, b0 + o), h1 = halves(d, b1 + o), h2 = halves(d, b2 + o), h3 = halves(d, b3 + o);
+            a0 = widened(h0).fma(xi, a0);
+            a1 = widened(h1).fma(xi, a1);
+            a2 = widened(h2).fma(xi, a2);
+            a3 = widened(h3).fma(xi, a3);
+        }
+        // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, 16);
+        a2.intoArray(lanes, 32);
+        a3.intoArray(lanes, 48);
+        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
+    }
+
+    /** The same dots for any halves, infinities and NaNs included: chunks widened by Float.float16ToFloat. */
+    static void dotExact(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
+        MemorySegment d = w.data();
+        float[] f = Scratch.floats(Scratch.GEMV_F16_CHUNK, Gemv.GROUP * CHUNK);
+        long b0 = r0 * w.rowStride() * 2, b1 = r1 * w.rowStride() * 2, b2 = r2 * w.rowStride() * 2, b3 = r3 * w.rowStride() * 2;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int steps = k & ~15;
         for (int c0 = 0; c0 < steps; c0 += CHUNK) {
             int len = Math.min(CHUNK, steps - c0);
             long off = c0 * 2L;
@@ -44,32 +102,31 @@ final class GemvF16 {
             widen(d, b1 + off, f, CHUNK, len);
             widen(d, b2 + off, f, 2 * CHUNK, len);
             widen(d, b3 + off, f, 3 * CHUNK, len);
-            // One byte of each cache line of the next chunk, read between the FMAs, so its misses
-            // are in flight while this chunk is computed (Java has no prefetch instruction).
-            long next = off + 2L * CHUNK, lastHalf = 2L * (steps - 1);
-            for (int i = 0; i < len; i += 32) {
-                long t = Math.min(next + 2L * i, lastHalf);
-                touched += d.get(ValueLayout.JAVA_BYTE, b0 + t) + d.get(ValueLayout.JAVA_BYTE, b1 + t)
-                        + d.get(ValueLayout.JAVA_BYTE, b2 + t) + d.get(ValueLayout.JAVA_BYTE, b3 + t);
-                FloatVector x0 = FloatVector.fromArray(F, x, c0 + i), x1 = FloatVector.fromArray(F, x, c0 + i + 16);
-                a00 = FloatVector.fromArray(F, f, i).fma(x0, a00);
-                a01 = FloatVector.fromArray(F, f, i + 16).fma(x1, a01);
-                a10 = FloatVector.fromArray(F, f, CHUNK + i).fma(x0, a10);
-                a11 = FloatVector.fromArray(F, f, CHUNK + i + 16).fma(x1, a11);
-                a20 = FloatVector.fromArray(F, f, 2 * CHUNK + i).fma(x0, a20);
-                a21 = FloatVector.fromArray(F, f, 2 * CHUNK + i + 16).fma(x1, a21);
-                a30 = FloatVector.fromArray(F, f, 3 * CHUNK + i).fma(x0, a30);
-                a31 = FloatVector.fromArray(F, f, 3 * CHUNK + i + 16).fma(x1, a31);
+            for (int i = 0; i < len; i += 16) {
+                FloatVector xi = FloatVector.fromArray(F, x, c0 + i);
+                a0 = FloatVector.fromArray(F, f, i).fma(xi, a0);
+                a1 = FloatVector.fromArray(F, f, CHUNK + i).fma(xi, a1);
+                a2 = FloatVector.fromArray(F, f, 2 * CHUNK + i).fma(xi, a2);
+                a3 = FloatVector.fromArray(F, f, 3 * CHUNK + i).fma(xi, a3);
             }
         }
-        f[Gemv.GROUP * CHUNK] = touched; // keeps the touching loads alive
         // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
         float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
-        a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, 16);
-        a20.add(a21).intoArray(lanes, 32);
-        a30.add(a31).intoArray(lanes, 48);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, 16);
+        a2.intoArray(lanes, 32);
+        a3.intoArray(lanes, 48);
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
+    }
+
+    /** Sixteen halves at {@code offset}, sign-extended into int lanes. */
+    private static IntVector halves(MemorySegment d, long offset) {
+        return (IntVector) ShortVector.fromMemorySegment(H, d, offset, LE).convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /** Sixteen finite halves (sign-extended) as floats times 2^-112, exactly. */
+    private static FloatVector widened(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats();
     }
 
     /** f[to..to+n) = the n halves at byte {@code offset} of d, widened exactly (kept this plain so C2 vectorizes it). */

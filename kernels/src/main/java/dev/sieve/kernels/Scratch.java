@@ -12,6 +12,7 @@ final class Scratch {
     static final int GEMV_F16_CHUNK = 4;
     static final int GEMV_GROUP_OUTPUT = 5;
     static final int GEMV_LANES = 6;
+    static final int GEMV_F16_SCALED_INPUT = 7;
     private static final int SLOTS = 8;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);

@@ -28,35 +28,46 @@ public final class WeightConversion {
             MemorySegment s = arena.allocate(Math.max(4, (long) rows * blocks * 4), 64);
             parallel.forEach(tasks, t -> {
                 float[] row = new float[blocks * WeightMatrix.Q8_BLOCK];
+                byte[] quantized = new byte[row.length];
                 for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
-                    quantizeRow(source, r, row, q, s, stride, blocks);
+                    quantizeRow(source, r, row, quantized, q, s, stride, blocks);
                 }
             });
             return new WeightMatrix(WeightType.Q8_0, rows, cols, stride, q, s);
         }
         MemorySegment out = arena.allocate(Math.max(1, (long) rows * cols * WeightMatrix.bytesPerElement(target)), 64);
         parallel.forEach(tasks, t -> {
+            // A row at a time: widened by the vector kernels, converted in plain loops C2 vectorizes, copied out once.
+            float[] row = new float[cols];
+            short[] halves = target == WeightType.F32 ? null : new short[cols];
             for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
-                for (int c = 0; c < cols; c++) {
-                    long i = (long) r * cols + c;
-                    float v = source.get(r, c);
-                    switch (target) {
-                        case F32 -> out.set(WeightMatrix.F32_LE, i * 4, v);
-                        case F16 -> out.set(WeightMatrix.I16_LE, i * 2, Float.floatToFloat16(v));
-                        case BF16 -> out.set(WeightMatrix.I16_LE, i * 2, toBf16RoundedToNearestEven(v));
-                        default -> throw new AssertionError(target);
+                WeightRows.widen(source, r, 0, cols, row, 0);
+                long at = (long) r * cols;
+                switch (target) {
+                    case F32 -> MemorySegment.copy(row, 0, out, WeightMatrix.F32_LE, at * 4, cols);
+                    case F16 -> {
+                        for (int c = 0; c < cols; c++) {
+                            halves[c] = Float.floatToFloat16(row[c]);
+                        }
+                        MemorySegment.copy(halves, 0, out, WeightMatrix.I16_LE, at * 2, cols);
                     }
+                    case BF16 -> {
+                        for (int c = 0; c < cols; c++) {
+                            halves[c] = toBf16RoundedToNearestEven(row[c]);
+                        }
+                        MemorySegment.copy(halves, 0, out, WeightMatrix.I16_LE, at * 2, cols);
+                    }
+                    default -> throw new AssertionError(target);
                 }
             }
         });
         return WeightMatrix.dense(target, rows, cols, out);
     }
 
-    private static void quantizeRow(WeightMatrix source, int r, float[] row, MemorySegment q, MemorySegment s, long stride, int blocks) {
+    private static void quantizeRow(WeightMatrix source, int r, float[] row, byte[] quantized, MemorySegment q, MemorySegment s,
+            long stride, int blocks) {
         int cols = source.cols();
-        for (int c = 0; c < cols; c++) {
-            row[c] = source.get(r, c);
-        }
+        WeightRows.widen(source, r, 0, cols, row, 0);
         Arrays.fill(row, cols, row.length, 0f);
         for (int b = 0; b < blocks; b++) {
             float amax = 0;
@@ -67,10 +78,10 @@ public final class WeightConversion {
             float inverse = scale == 0 ? 0 : 1f / scale;
             s.set(WeightMatrix.F32_LE, ((long) r * blocks + b) * 4, scale);
             for (int i = 0; i < WeightMatrix.Q8_BLOCK; i++) {
-                q.set(ValueLayout.JAVA_BYTE, r * stride + b * WeightMatrix.Q8_BLOCK + i,
-                        (byte) Math.round(row[b * WeightMatrix.Q8_BLOCK + i] * inverse));
+                quantized[b * WeightMatrix.Q8_BLOCK + i] = (byte) Math.round(row[b * WeightMatrix.Q8_BLOCK + i] * inverse);
             }
         }
+        MemorySegment.copy(quantized, 0, q, ValueLayout.JAVA_BYTE, r * stride, blocks * WeightMatrix.Q8_BLOCK);
     }
 
     static short toBf16RoundedToNearestEven(float v) {

@@ -12,14 +12,26 @@ import java.nio.ByteOrder;
  * <p>For F32, F16 and BF16, {@code data} holds rows of {@code cols} elements, {@code rowStride}
  * elements apart. For Q8_0, {@code data} holds rows of {@code blocksPerRow * 32} signed bytes
  * (the last block zero-padded) and {@code scales} holds {@code rows * blocksPerRow} floats.
+ *
+ * <p>Weights are read-only once a kernel has used them: the first F16 GEMV records whether any
+ * half is infinite or NaN (see {@link #halvesAreFinite}), and later calls trust that record.
  */
-public record WeightMatrix(WeightType type, int rows, int cols, long rowStride, MemorySegment data, MemorySegment scales) {
+public final class WeightMatrix {
     public static final int Q8_BLOCK = 32;
+
+    private final WeightType type;
+    private final int rows;
+    private final int cols;
+    private final long rowStride;
+    private final MemorySegment data;
+    private final MemorySegment scales;
+    /** 0 not yet scanned, 1 every half finite, 2 some half infinite or NaN (F16 only). */
+    private volatile int halvesFinite;
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    public WeightMatrix {
+    public WeightMatrix(WeightType type, int rows, int cols, long rowStride, MemorySegment data, MemorySegment scales) {
         if (rows < 0 || cols < 0 || rowStride < cols) {
             throw new IllegalArgumentException("bad weight geometry rows=" + rows + " cols=" + cols + " rowStride=" + rowStride);
         }
@@ -30,6 +42,58 @@ public record WeightMatrix(WeightType type, int rows, int cols, long rowStride, 
         if (type == WeightType.Q8_0 && (scales == null || scales.byteSize() < (long) rows * blocksPerRow(cols) * 4)) {
             throw new IllegalArgumentException("Q8_0 weight needs " + rows * blocksPerRow(cols) + " scales");
         }
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowStride = rowStride;
+        this.data = data;
+        this.scales = scales;
+    }
+
+    public WeightType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** Elements (bytes for Q8_0) from the start of one row to the next. */
+    public long rowStride() {
+        return rowStride;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** Q8_0's block scales; null for the other types. */
+    public MemorySegment scales() {
+        return scales;
+    }
+
+    /**
+     * For F16: whether no half in {@code data} is infinite or NaN, scanned once on first use (one
+     * pass over the weights, two vector operations per 32 halves) and remembered, so the GEMV can
+     * widen halves with integer operations that are exact only for finite values. Two threads
+     * racing here compute the same answer.
+     */
+    boolean halvesAreFinite() {
+        int known = halvesFinite;
+        if (known == 0) {
+            known = F16Scan.allFinite(data) ? 1 : 2;
+            halvesFinite = known;
+        }
+        return known == 1;
+    }
+
+    @Override
+    public String toString() {
+        return type + " weight " + rows + "x" + cols + (rowStride == cols ? "" : " (row stride " + rowStride + ")");
     }
 
     /** A dense F32, F16 or BF16 matrix with contiguous rows. */

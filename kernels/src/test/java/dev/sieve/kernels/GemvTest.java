@@ -74,6 +74,74 @@ class GemvTest {
         }
     }
 
+    /**
+     * F16 weights holding infinities and NaNs take the exact path: rows with a special give the
+     * reference's infinity or NaN, and every finite row gives the same bits as in a copy of the
+     * matrix without the specials (where the in-register widening runs).
+     */
+    @org.junit.jupiter.api.Test
+    void f16InfinitiesAndNaNsAreExactAndLeaveOtherRowsBitIdentical() {
+        Random r = new Random(909);
+        short[] specials = {0x7c00, (short) 0xfc00, 0x7e00, (short) 0xfc01};
+        try (Arena arena = Arena.ofShared()) {
+            for (int k : new int[] {16, 47, 530, 1031}) {
+                int n = 9;
+                WeightMatrix clean = RandomWeights.weight(r, WeightType.F16, n, k, k, arena);
+                MemorySegment data = arena.allocate(clean.data().byteSize()).copyFrom(clean.data());
+                int[] specialRows = {2, 7};
+                for (int row : specialRows) {
+                    data.set(ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (row * (long) k + r.nextInt(k)), specials[r.nextInt(specials.length)]);
+                }
+                WeightMatrix dirty = new WeightMatrix(WeightType.F16, n, k, k, data, null);
+                MemorySegment x = RandomWeights.floats(r, k);
+                float[] fromClean = new float[n], fromDirty = new float[n];
+                Gemv.matvec(x, k, clean, null, MemorySegment.ofArray(fromClean), Parallel.serial());
+                Gemv.matvec(x, k, dirty, null, MemorySegment.ofArray(fromDirty), Parallel.serial());
+                MemorySegment expected = MemorySegment.ofArray(new float[n]);
+                GemmReference.matmul(x, 1, k, k, dirty, null, expected, n);
+                for (int j = 0; j < n; j++) {
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+                    boolean special = j == specialRows[0] || j == specialRows[1];
+                    if (special) {
+                        if (Float.isFinite(e) || Float.compare(e, fromDirty[j]) != 0 && !(Float.isNaN(e) && Float.isNaN(fromDirty[j]))) {
+                            throw new AssertionError("k=" + k + ": row " + j + " with a special gives " + fromDirty[j] + ", reference " + e);
+                        }
+                    } else if (Float.floatToRawIntBits(fromDirty[j]) != Float.floatToRawIntBits(fromClean[j])) {
+                        throw new AssertionError("k=" + k + ": finite row " + j + " gives " + fromDirty[j] + " beside specials, " + fromClean[j] + " without");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * An input of magnitude 2^16 or more would overflow the F16 kernel's x * 2^112, so such a call
+     * takes the exact path: results stay finite and match the reference, and a row gives the
+     * same bits as the fast path whenever the input is small enough for both.
+     */
+    @org.junit.jupiter.api.Test
+    void f16WithHugeInputsMatchesTheReference() {
+        Random r = new Random(31);
+        try (Arena arena = Arena.ofShared()) {
+            for (int k : new int[] {16, 100, 1031}) {
+                int n = 7;
+                WeightMatrix w = RandomWeights.weight(r, WeightType.F16, n, k, k, arena);
+                MemorySegment x = RandomWeights.floats(r, k);
+                x.setAtIndex(ValueLayout.JAVA_FLOAT, r.nextInt(k), r.nextBoolean() ? 70000f : -3e30f);
+                float[] got = new float[n];
+                Gemv.matvec(x, k, w, null, MemorySegment.ofArray(got), Parallel.serial());
+                MemorySegment expected = MemorySegment.ofArray(new float[n]);
+                GemmReference.matmul(x, 1, k, k, w, null, expected, n);
+                for (int j = 0; j < n; j++) {
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+                    if (!Float.isFinite(got[j]) || Math.abs(got[j] - e) > 1e-5 * Math.abs(e) + 1e-6) {
+                        throw new AssertionError("k=" + k + ": y[" + j + "] = " + got[j] + ", reference " + e);
+                    }
+                }
+            }
+        }
+    }
+
     /** Rows [from, from + count) of w as a matrix of its own, over the same memory. */
     private static WeightMatrix rowsOf(WeightMatrix w, int from, int count) {
         long bytesPerRow = w.type() == WeightType.Q8_0 ? w.rowStride() : w.rowStride() * (w.type() == WeightType.F32 ? 4 : 2);

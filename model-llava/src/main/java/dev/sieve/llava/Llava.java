@@ -177,7 +177,7 @@ public final class Llava implements AutoCloseable {
     public record Merged(float[] embeddings, int length, int imageStart, int imageRows) {}
 
     /**
-     * Result of {@link #generate}: logits of every prompt position, the new tokens, each step's
+     * Result of {@link #generate}: logits of every prompt position (of the last one only from {@link #start}), the new tokens, each step's
      * logits, wall time per phase (image = vision tower + projector; prefill; decode), and what the
      * pruning plan did: one {@link StageResult} per stage (its cuts, kept original indices, scores),
      * the rows each CLIP layer and each LLM layer ran on, the rows the projector saw;
@@ -212,7 +212,7 @@ public final class Llava implements AutoCloseable {
      */
     public Generation generate(float[] pixels, int[] ids, int maxNewTokens, Sampler sampler, int[] stopTokens, TokenListener listener,
                                PrunePlan plan, Ops ops) {
-        Prefill.Result p = prefill.run(pixels, ids, maxNewTokens, plan, ops);
+        Prefill.Result p = prefill.run(pixels, ids, maxNewTokens, plan, true, ops);
         try (KvCache cache = p.cache()) {
             LlavaConfig.Text t = config.text();
             int vocab = t.vocabSize();
@@ -255,7 +255,7 @@ public final class Llava implements AutoCloseable {
         try {
             for (int b = 0; b < n; b++) {
                 Request r = requests.get(b);
-                prefilled[b] = prefill.run(r.pixels(), r.ids(), maxNewTokens, r.plan(), ops);
+                prefilled[b] = prefill.run(r.pixels(), r.ids(), maxNewTokens, r.plan(), true, ops);
             }
             LlavaConfig.Text t = config.text();
             int vocab = t.vocabSize();
@@ -322,16 +322,18 @@ public final class Llava implements AutoCloseable {
     /**
      * Prefills one request and returns it as a {@link Sequence} that {@link Sequence#step} decodes token by token, so
      * a scheduler can let requests join and leave a running batch (continuous batching). The caller closes it.
+     * lm_head runs on the last prompt row only: the generation's {@code promptLogits} hold that row alone.
      */
     public Sequence start(Request request, int maxNewTokens, Ops ops) {
-        Prefill.Result p = prefill.run(request.pixels(), request.ids(), maxNewTokens, request.plan(), ops);
+        Prefill.Result p = prefill.run(request.pixels(), request.ids(), maxNewTokens, request.plan(), false, ops);
         return new Sequence(decoder, p.cache(), lastLogits(p), request.sampler(), maxNewTokens, false, 0, config.text().vocabSize(),
                 config.text().hiddenSize(), (tokens, logits, nanos) -> generation(p, tokens, logits, nanos));
     }
 
     private float[] lastLogits(Prefill.Result p) {
         int vocab = config.text().vocabSize();
-        return Arrays.copyOfRange(p.promptLogits(), (p.rows() - 1) * vocab, p.rows() * vocab);
+        int row = p.promptLogits().length / vocab - 1;
+        return Arrays.copyOfRange(p.promptLogits(), row * vocab, (row + 1) * vocab);
     }
 
     private static Generation generation(Prefill.Result p, int[] tokens, float[] stepLogits, long decodeNanos) {

@@ -56,4 +56,33 @@ class BatchGenerationTest {
             assertThat(lengths).doesNotHaveDuplicates();
         }
     }
+
+    /** A sequence from start() runs lm_head on the last prompt row only; that row's logits and the tokens match generate()'s. */
+    @Test
+    void aStartedSequenceKeepsOnlyTheLastPromptRowAndMatchesGenerate() {
+        try (Llava llava = Llava.load(EXAMPLE); ExecutionContext ctx = ExecutionContext.create(2);
+             SafetensorsCheckpoint g = SafetensorsCheckpoint.open(EXAMPLE.resolve("golden_c0.safetensors"))) {
+            float[] pixels = g.tensor("pixel_values").toFloatArray();
+            int[] ids = Arrays.stream(g.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            Ops ops = new Ops(ctx);
+            int vocab = llava.config().text().vocabSize();
+            Llava.Generation full = llava.generate(pixels, ids, 4, ops);
+            Llava.Generation started;
+            try (Sequence seq = llava.start(new Llava.Request(pixels, ids, dev.sieve.pruning.PrunePlan.NONE, Sampler.greedy()), 4, ops)) {
+                seq.choose();
+                while (!seq.full()) {
+                    Sequence.step(List.of(seq), ops);
+                    seq.choose();
+                }
+                started = seq.generation();
+            }
+            assertThat(started.promptLength()).isEqualTo(full.promptLength());
+            assertThat(started.promptLogits()).hasSize(vocab);
+            // One row goes through the GEMV kernel, a whole prompt through the GEMM: equal up to float rounding.
+            LlavaGoldenTest.close(started.promptLogits(),
+                    Arrays.copyOfRange(full.promptLogits(), (full.promptLength() - 1) * vocab, full.promptLength() * vocab), 1e-5,
+                    "last prompt row's logits");
+            assertThat(started.newTokens()).containsExactly(full.newTokens());
+        }
+    }
 }
