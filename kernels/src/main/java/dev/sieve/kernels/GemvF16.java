@@ -18,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * and are never stored. The FMA's exact product of {@code w * 2^-112} and {@code x * 2^112} is
  * that of w and x, so every result has the bits of {@link #dotExact}.
  *
- * <p>Two cases would break that and go through {@link #dotExact} (which widens chunks through
- * {@link Float#float16ToFloat} into a per-thread buffer, then does the same FMAs in the same
- * order): a matrix holding an infinite or NaN half ({@link WeightMatrix#halvesAreFinite}, scanned
+ * <p>Two cases would break that and go through {@link #dotExact} (which widens chunks exactly,
+ * bit for bit as {@link Float#float16ToFloat}, with {@link WeightRows#widen} into a per-thread
+ * buffer, then does the same FMAs in the same order): a matrix holding an infinite or NaN half ({@link WeightMatrix#halvesAreFinite}, scanned
  * once), and an x with a finite value of magnitude 2^16 or more (whose scaled copy would overflow).
  *
  * <p>Order, shared by both paths: one accumulator per row over 16-wide steps, {@link Lanes#sum16},
@@ -88,20 +88,17 @@ final class GemvF16 {
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
-    /** The same dots for any halves, infinities and NaNs included: chunks widened by Float.float16ToFloat. */
+    /** The same dots for any halves, infinities and NaNs included: chunks widened exactly by {@link WeightRows#widen}. */
     static void dotExact(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
-        MemorySegment d = w.data();
         float[] f = Scratch.floats(Scratch.GEMV_F16_CHUNK, Gemv.GROUP * CHUNK);
-        long b0 = r0 * w.rowStride() * 2, b1 = r1 * w.rowStride() * 2, b2 = r2 * w.rowStride() * 2, b3 = r3 * w.rowStride() * 2;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int steps = k & ~15;
         for (int c0 = 0; c0 < steps; c0 += CHUNK) {
             int len = Math.min(CHUNK, steps - c0);
-            long off = c0 * 2L;
-            widen(d, b0 + off, f, 0, len);
-            widen(d, b1 + off, f, CHUNK, len);
-            widen(d, b2 + off, f, 2 * CHUNK, len);
-            widen(d, b3 + off, f, 3 * CHUNK, len);
+            WeightRows.widen(w, r0, c0, len, f, 0);
+            WeightRows.widen(w, r1, c0, len, f, CHUNK);
+            WeightRows.widen(w, r2, c0, len, f, 2 * CHUNK);
+            WeightRows.widen(w, r3, c0, len, f, 3 * CHUNK);
             for (int i = 0; i < len; i += 16) {
                 FloatVector xi = FloatVector.fromArray(F, x, c0 + i);
                 a0 = FloatVector.fromArray(F, f, i).fma(xi, a0);
@@ -127,12 +124,5 @@ final class GemvF16 {
     /** Sixteen finite halves (sign-extended) as floats times 2^-112, exactly. */
     private static FloatVector widened(IntVector h) {
         return h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats();
-    }
-
-    /** f[to..to+n) = the n halves at byte {@code offset} of d, widened exactly (kept this plain so C2 vectorizes it). */
-    static void widen(MemorySegment d, long offset, float[] f, int to, int n) {
-        for (int i = 0; i < n; i++) {
-            f[to + i] = Float.float16ToFloat(d.get(WeightMatrix.I16_LE, offset + 2L * i));
-        }
     }
 }
