@@ -24,10 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
  * once), and an x with a finite value of magnitude 2^16 or more (whose scaled copy would overflow).
  *
  * <p>Order, shared by both paths: one accumulator per row over 16-wide steps, {@link Lanes#sum16},
- * the scalar tail from the last whole step. Measured on two cores (`sieve bench kernels`; a noisy
- * machine, so as ratios to BF16 in one run): widening each chunk into the buffer first ran at
- * 0.68x BF16's bytes/s; widening in registers with a multiply by 2^112 per vector and an
- * infinity check per step at 0.70x, without the check at 0.86x. Two accumulators per row over
+ * the scalar tail from the last whole step. Measured on two cores, 11008 x 4096, as ratios to
+ * BF16's bytes/s (a noisy machine): widening each chunk into the buffer first, 0.57-0.61x
+ * (`sieve bench kernels --only gemv`); in registers with a multiply by 2^112 per vector and an
+ * infinity check per step, 0.70x, and without the check, 0.86x (a throwaway probe timing
+ * Gemv.matvec on F16 and BF16 copies of one matrix in turn, not committed). Two accumulators per row over
  * 32-wide steps made the method too large for C2's inlining budget (NodeCountInliningCutoff): its
  * vectors were boxed and it ran at 5 GB/s. Helpers taking vectors must stay small enough to
  * inline (under 35 bytecodes) for the same reason.
