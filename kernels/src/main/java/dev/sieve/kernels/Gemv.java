@@ -50,6 +50,16 @@ public final class Gemv {
         });
     }
 
+    /**
+     * One row's bytes as their own segment. Kernels index rows through these slices with offsets
+     * from 0 rather than the whole matrix with row base + offset: C2 then proves the accesses in
+     * bounds once per call, where with base + offset it re-derived the range checks inside the
+     * loop (cmov chains around every load, seen with -XX:+PrintAssembly; see GemvQ8 for the gain).
+     */
+    static MemorySegment row(MemorySegment data, long offset, long bytes) {
+        return data.asSlice(offset, bytes);
+    }
+
     /** out[r] = the fixed-order sum of the 16 lanes stored at lanes[16 r] + row r's scalar tail from {@code from}. */
     static void finish(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int from, int k, float[] lanes, float[] out) {
         out[0] = Lanes.sum16(lanes, 0) + tail(w, r0, x, from, k);

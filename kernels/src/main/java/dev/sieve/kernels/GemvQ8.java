@@ -12,6 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  * (B2F), their products with x are summed unscaled (q0·x0, then fma q1·x1), and the block sum is
  * scaled into the row's accumulator with one FMA. x is loaded once per block for the four rows.
  * Per row: the fixed-order lane sum of acc (Lanes.sum16) + the scalar tail over a last, partial block.
+ *
+ * <p>Each row's bytes and scales are read through their own slices ({@link Gemv#row}), indexed
+ * from 0. With the whole matrix indexed by row base + offset, C2 recomputed the long range checks
+ * of every load inside the loop (a chain of cmovs per block and row, in -XX:+PrintAssembly); the
+ * slices let it check once per call. Measured on an Intel Xeon with AVX-512, 2 threads, 16-layer
+ * 7B shape (`sieve bench llm --weights q8_0 --prompt-tokens 16`): tg16 3.90 -> 4.57 t/s.
  */
 final class GemvQ8 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -26,18 +32,20 @@ final class GemvQ8 {
         int blocks = k / WeightMatrix.Q8_BLOCK;
         long perRow = WeightMatrix.blocksPerRow(k);
         long b0 = r0 * w.rowStride(), b1 = r1 * w.rowStride(), b2 = r2 * w.rowStride(), b3 = r3 * w.rowStride();
-        long s0 = r0 * perRow * 4, s1 = r1 * perRow * 4, s2 = r2 * perRow * 4, s3 = r3 * perRow * 4;
+        long scaleBytes = blocks * 4L;
+        MemorySegment s0 = Gemv.row(s, r0 * perRow * 4, scaleBytes), s1 = Gemv.row(s, r1 * perRow * 4, scaleBytes);
+        MemorySegment s2 = Gemv.row(s, r2 * perRow * 4, scaleBytes), s3 = Gemv.row(s, r3 * perRow * 4, scaleBytes);
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++) {
-            int i = b * WeightMatrix.Q8_BLOCK;
-            long sb = b * 4L;
-            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + 16);
-            a0 = block(d, b0 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s0 + sb)), a0);
-            a1 = block(d, b1 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s1 + sb)), a1);
-            a2 = block(d, b2 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s2 + sb)), a2);
-            a3 = block(d, b3 + i, x0, x1).fma(FloatVector.broadcast(F, s.get(WeightMatrix.F32_LE, s3 + sb)), a3);
-        }
         int steps = blocks * WeightMatrix.Q8_BLOCK;
+        MemorySegment q0 = Gemv.row(d, b0, steps), q1 = Gemv.row(d, b1, steps), q2 = Gemv.row(d, b2, steps), q3 = Gemv.row(d, b3, steps);
+        for (int i = 0; i < steps; i += WeightMatrix.Q8_BLOCK) {
+            long sb = i >> 3;  // byte offset of block i / 32 in the row's scales: (i / 32) * 4
+            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + 16);
+            a0 = block(q0, i, x0, x1).fma(FloatVector.broadcast(F, s0.get(WeightMatrix.F32_LE, sb)), a0);
+            a1 = block(q1, i, x0, x1).fma(FloatVector.broadcast(F, s1.get(WeightMatrix.F32_LE, sb)), a1);
+            a2 = block(q2, i, x0, x1).fma(FloatVector.broadcast(F, s2.get(WeightMatrix.F32_LE, sb)), a2);
+            a3 = block(q3, i, x0, x1).fma(FloatVector.broadcast(F, s3.get(WeightMatrix.F32_LE, sb)), a3);
+        }
         float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, 16);
