@@ -32,6 +32,12 @@ import jdk.incubator.vector.VectorSpecies;
  * 32-wide steps made the method too large for C2's inlining budget (NodeCountInliningCutoff): its
  * vectors were boxed and it ran at 5 GB/s. Helpers taking vectors must stay small enough to
  * inline (under 35 bytecodes) for the same reason.
+ *
+ * <p>On Intel cores a subnormal half becomes a subnormal float here, and each FMA on a vector
+ * holding one takes a microcode assist (Gaussian weights: ~4% of vectors; in L2 the kernel ran
+ * 13 GB/s, 43 GB/s on the same data without subnormals). Exact variants that never form a
+ * subnormal (a rebias with an integer min, masks and blends, {@code vcvtph2ps} into a chunk) were
+ * no faster from memory, where decode reads its weights; docs/BENCHMARKS.md, third pass.
  */
 final class GemvF16 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;

@@ -44,7 +44,8 @@ final class WeightRows {
                 // A plain loop of Float.float16ToFloat, which C2 vectorizes into vcvtph2ps
                 // (JDK-8294588): exact by definition, and no float arithmetic on subnormal values.
                 // The integer rebias this replaced multiplied subnormal floats by 2^112, and on
-                // Intel cores each vector holding one took a microcode assist (F16 GEMM 12% behind BF16).
+                // Intel cores each vector holding one took a microcode assist: F16 pp611 of the
+                // 16-layer 7B shape went from 27.2 to 30.7 t/s with this loop (docs/BENCHMARKS.md).
                 long base = (row * w.rowStride() + col) * 2;
                 for (int j = 0; j < len; j++) {
                     dst[dstOff + j] = Float.float16ToFloat(d.get(WeightMatrix.I16_LE, base + j * 2L));
