@@ -569,7 +569,14 @@ public final class Attention {
                 for (; jj < n; jj++) {
                     sum += s[jj];
                 }
-                sum += Lanes.sum(sv);
+                if (L == 16) {  // Lanes.sum written out, as in dots: no vector crosses a call
+                    sv = sv.add(sv.rearrange(Lanes.ROTATE_512_8));
+                    sv = sv.add(sv.rearrange(Lanes.ROTATE_512_4));
+                    sv = sv.add(sv.rearrange(Lanes.ROTATE_512_2));
+                    sum += sv.add(sv.rearrange(Lanes.ROTATE_512_1)).lane(0);
+                } else {
+                    sum += Lanes.sum(sv);
+                }
                 float a = Exp.exp(m[i] - mx);
                 l[i] = l[i] * a + sum;
                 m[i] = mx;
@@ -642,10 +649,32 @@ public final class Attention {
                 a2 = FloatVector.fromArray(SPECIES, kb, k0 + 2 * dPad + c).fma(x, a2);
                 a3 = FloatVector.fromArray(SPECIES, kb, k0 + 3 * dPad + c).fma(x, a3);
             }
-            dst[dstOff + jj] = Lanes.sum(a0);
-            dst[dstOff + jj + 1] = Lanes.sum(a1);
-            dst[dstOff + jj + 2] = Lanes.sum(a2);
-            dst[dstOff + jj + 3] = Lanes.sum(a3);
+            if (L == 16) {
+                // Lanes.sum's tree written out: a vector passed to Lanes.sum is boxed whenever C2
+                // declines to inline it here (seen: 57 MB allocated per decode token at 611
+                // positions), and written out the adds and shuffles are the same, so are the bits.
+                a0 = a0.add(a0.rearrange(Lanes.ROTATE_512_8));
+                a1 = a1.add(a1.rearrange(Lanes.ROTATE_512_8));
+                a2 = a2.add(a2.rearrange(Lanes.ROTATE_512_8));
+                a3 = a3.add(a3.rearrange(Lanes.ROTATE_512_8));
+                a0 = a0.add(a0.rearrange(Lanes.ROTATE_512_4));
+                a1 = a1.add(a1.rearrange(Lanes.ROTATE_512_4));
+                a2 = a2.add(a2.rearrange(Lanes.ROTATE_512_4));
+                a3 = a3.add(a3.rearrange(Lanes.ROTATE_512_4));
+                a0 = a0.add(a0.rearrange(Lanes.ROTATE_512_2));
+                a1 = a1.add(a1.rearrange(Lanes.ROTATE_512_2));
+                a2 = a2.add(a2.rearrange(Lanes.ROTATE_512_2));
+                a3 = a3.add(a3.rearrange(Lanes.ROTATE_512_2));
+                dst[dstOff + jj] = a0.add(a0.rearrange(Lanes.ROTATE_512_1)).lane(0);
+                dst[dstOff + jj + 1] = a1.add(a1.rearrange(Lanes.ROTATE_512_1)).lane(0);
+                dst[dstOff + jj + 2] = a2.add(a2.rearrange(Lanes.ROTATE_512_1)).lane(0);
+                dst[dstOff + jj + 3] = a3.add(a3.rearrange(Lanes.ROTATE_512_1)).lane(0);
+            } else {
+                dst[dstOff + jj] = Lanes.sum(a0);
+                dst[dstOff + jj + 1] = Lanes.sum(a1);
+                dst[dstOff + jj + 2] = Lanes.sum(a2);
+                dst[dstOff + jj + 3] = Lanes.sum(a3);
+            }
         }
         for (; jj < n; jj++) {
             FloatVector a0 = FloatVector.zero(SPECIES);

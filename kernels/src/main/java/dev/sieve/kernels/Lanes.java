@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * (log2 n dependent adds instead of n - 1).
  */
 public final class Lanes {
-    private static final VectorShuffle<Float> ROTATE_512_8 = rotation(FloatVector.SPECIES_512, 8);
-    private static final VectorShuffle<Float> ROTATE_512_4 = rotation(FloatVector.SPECIES_512, 4);
-    private static final VectorShuffle<Float> ROTATE_512_2 = rotation(FloatVector.SPECIES_512, 2);
-    private static final VectorShuffle<Float> ROTATE_512_1 = rotation(FloatVector.SPECIES_512, 1);
+    static final VectorShuffle<Float> ROTATE_512_8 = rotation(FloatVector.SPECIES_512, 8);
+    static final VectorShuffle<Float> ROTATE_512_4 = rotation(FloatVector.SPECIES_512, 4);
+    static final VectorShuffle<Float> ROTATE_512_2 = rotation(FloatVector.SPECIES_512, 2);
+    static final VectorShuffle<Float> ROTATE_512_1 = rotation(FloatVector.SPECIES_512, 1);
     private static final VectorShuffle<Float> ROTATE_256_4 = rotation(FloatVector.SPECIES_256, 4);
     private static final VectorShuffle<Float> ROTATE_256_2 = rotation(FloatVector.SPECIES_256, 2);
     private static final VectorShuffle<Float> ROTATE_256_1 = rotation(FloatVector.SPECIES_256, 1);
