@@ -4,6 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Converts a weight matrix to another storage type into new memory, rows spread over threads
@@ -13,6 +16,7 @@ import java.util.Arrays;
  */
 public final class WeightConversion {
     private static final int ROWS_PER_TASK = 16;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     private WeightConversion() {}
 
@@ -70,10 +74,11 @@ public final class WeightConversion {
         WeightRows.widen(source, r, 0, cols, row, 0);
         Arrays.fill(row, cols, row.length, 0f);
         for (int b = 0; b < blocks; b++) {
-            float amax = 0;
-            for (int i = 0; i < WeightMatrix.Q8_BLOCK; i++) {
-                amax = Math.max(amax, Math.abs(row[b * WeightMatrix.Q8_BLOCK + i]));
-            }
+            // max |x| of the block with two vectors: max is exact and order-free, so this is the
+            // scalar Math.max loop's value (NaN included), without its serial chain of compares.
+            FloatVector v0 = FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK).abs();
+            FloatVector v1 = FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK + 16).abs();
+            float amax = Math.max(0f, v0.max(v1).reduceLanes(VectorOperators.MAX));
             float scale = amax / 127f;
             float inverse = scale == 0 ? 0 : 1f / scale;
             s.set(WeightMatrix.F32_LE, ((long) r * blocks + b) * 4, scale);
