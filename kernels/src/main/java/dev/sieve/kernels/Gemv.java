@@ -27,8 +27,9 @@ public final class Gemv {
         GemmReference.checkArguments(x, 1, k, k, w, bias, y, w.rows());
         float[] xs = Scratch.floats(Scratch.GEMV_INPUT, k);
         MemorySegment.copy(x, F32, 0, xs, 0, k);
-        // F16: x times 2^112 once per call, so the kernel's widening needs no multiply (see GemvF16).
-        float[] scaled = w.type() == WeightType.F16 ? GemvF16.scaledInput(w, xs, k) : null;
+        // F16: the matrix's profile (scanned on first use) and x times 2^16 once per call, so the kernel's widening needs no multiply (see GemvF16).
+        F16Profile profile = w.type() == WeightType.F16 ? w.f16Profile(parallel) : null;
+        float[] scaled = profile != null ? GemvF16.scaledInput(profile, xs, k) : null;
         int n = w.rows();
         parallel.forEach((n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, t -> {
             float[] out = Scratch.floats(Scratch.GEMV_GROUP_OUTPUT, GROUP);
@@ -39,7 +40,7 @@ public final class Gemv {
                 switch (w.type()) {
                     case F32 -> GemvDense.dotF32(w, row, r1, r2, r3, xs, k, out);
                     case BF16 -> GemvDense.dotBf16(w, row, r1, r2, r3, xs, k, out);
-                    case F16 -> GemvF16.dot(w, row, r1, r2, r3, xs, scaled, k, out);
+                    case F16 -> GemvF16.dot(w, profile, row, r1, r2, r3, xs, scaled, k, out);
                     case Q8_0 -> GemvQ8.dot(w, row, r1, r2, r3, xs, k, out);
                 }
                 for (int j = row; j <= last; j++) {

@@ -11,33 +11,38 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Four-row GEMV for F16 weights. The Vector API of JDK 25 has no half-to-float conversion, so the
  * halves are widened in registers with integer operations: a half sign-extended, shifted left by
- * 13 and masked with 0x8fffe000 is the float {@code w * 2^-112}, exactly, for every finite half
- * (normal or subnormal; the smallest become float subnormals). The matching factor 2^112 goes on
- * x instead, once per call ({@link #scaledInput}), so each 16 halves cost a load, a sign
- * extension, a shift, an AND and the FMA, fused in one loop: the weights stream from memory once
- * and are never stored. The FMA's exact product of {@code w * 2^-112} and {@code x * 2^112} is
- * that of w and x, so every result has the bits of {@link #dotExact}.
+ * 13, masked with 0x8fffe000 and OR-ed with 0x30000000 (exponent field + 96) is the float
+ * {@code w * 2^-16}, exactly, for every finite half with a nonzero exponent. The matching factor
+ * 2^16 goes on x instead, once per call ({@link #scaledInput}), so each 16 halves cost a load, a
+ * sign extension, a shift, the mask-and-OR and the FMA, fused in one loop: the weights stream from
+ * memory once and are never stored.
  *
- * <p>Two cases would break that and go through {@link #dotExact} (which widens chunks exactly,
- * bit for bit as {@link Float#float16ToFloat}, with {@link WeightRows#widen} into a per-thread
- * buffer, then does the same FMAs in the same order): a matrix holding an infinite or NaN half ({@link WeightMatrix#halvesAreFinite}, scanned
- * once), and an x with a finite value of magnitude 2^16 or more (whose scaled copy would overflow).
+ * <p>A half with a zero exponent field (zero or subnormal) comes out as the normal float
+ * {@code F16Profile.pseudo(h) * 2^-16} instead; the row's result then subtracts
+ * {@link F16Profile#correction}, the excess of those few columns (listed once per matrix in its
+ * {@link F16Profile}; Gaussian-like weights have ~0.3% of them). The point is that no subnormal
+ * float is ever formed: the previous widening ({@code w * 2^-112}) turned each subnormal half into a
+ * subnormal float, and on Intel cores each FMA on a vector holding one took a microcode assist
+ * (an uncommitted probe, 11008 x 4096 Gaussian halves from memory, 2 threads: 16-18 against 21-22
+ * GB/s for this widening, back to back; docs/BENCHMARKS.md, fourth pass).
  *
- * <p>Order, shared by both paths: one accumulator per row over 16-wide steps, {@link Lanes#sum16},
- * the scalar tail from the last whole step. Measured on two cores, 11008 x 4096, as ratios to
- * BF16's bytes/s (a noisy machine): widening each chunk into the buffer first, 0.57-0.61x
- * (`sieve bench kernels --only gemv`); in registers with a multiply by 2^112 per vector and an
- * infinity check per step, 0.70x, and without the check, 0.86x (a throwaway probe timing
- * Gemv.matvec on F16 and BF16 copies of one matrix in turn, not committed). Two accumulators per row over
- * 32-wide steps made the method too large for C2's inlining budget (NodeCountInliningCutoff): its
- * vectors were boxed and it ran at 5 GB/s. Helpers taking vectors must stay small enough to
- * inline (under 35 bytecodes) for the same reason.
+ * <p>So a row's result is defined as: one accumulator over 16-wide steps of fma(v, x) where v is the
+ * half's value, or pseudo(h) for a listed column; {@link Lanes#sum16}; plus the scalar tail from the
+ * last whole step; minus the correction. A <em>plain</em> row (too many zero-exponent halves, see
+ * {@link F16Profile}) uses the halves' values everywhere and subtracts nothing.
+ * {@link #dotExact} computes exactly that with chunks widened by {@link WeightRows#widen} (bit for bit
+ * {@link Float#float16ToFloat}) and the listed columns overwritten with pseudo(h); the register path
+ * gives the same bits, since the FMA's exact product of {@code pseudo * 2^-16} and {@code x * 2^16}
+ * is that of pseudo and x. Groups holding a plain row, matrices holding an infinite or NaN half, and
+ * calls whose x holds a finite value of magnitude 2^112 or more (its scaled copy would overflow)
+ * take {@link #dotExact}.
  *
- * <p>On Intel cores a subnormal half becomes a subnormal float here, and each FMA on a vector
- * holding one takes a microcode assist (Gaussian weights: ~4% of vectors; in L2 the kernel ran
- * 13 GB/s, 43 GB/s on the same data without subnormals). Exact variants that never form a
- * subnormal (a rebias with an integer min, masks and blends, {@code vcvtph2ps} into a chunk) were
- * no faster from memory, where decode reads its weights; docs/BENCHMARKS.md, third pass.
+ * <p>Measured on two cores, 11008 x 4096, as ratios to BF16's bytes/s (a noisy machine): widening
+ * each chunk into the buffer first, 0.57-0.61x (`sieve bench kernels --only gemv`); in registers with
+ * a multiply per vector and an infinity check per step, 0.70x, and without the check, 0.86x (a
+ * throwaway probe, not committed). Two accumulators per row over 32-wide steps made the method too
+ * large for C2's inlining budget (NodeCountInliningCutoff): its vectors were boxed and it ran at 5
+ * GB/s. Helpers taking vectors must stay small enough to inline (under 35 bytecodes) for the same reason.
  */
 final class GemvF16 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -50,27 +55,27 @@ final class GemvF16 {
     private GemvF16() {}
 
     /**
-     * x times 2^112 in a per-thread buffer, or null when the fast path cannot run: the matrix holds
-     * an infinity or NaN, or some finite |x| is 2^16 or more (its scaled copy would overflow).
+     * x times 2^16 in a per-thread buffer, or null when the register path cannot run: the matrix
+     * holds an infinity or NaN, or some finite |x| is 2^112 or more (its scaled copy would overflow).
      */
-    static float[] scaledInput(WeightMatrix w, float[] x, int k) {
-        if (!w.halvesAreFinite()) {
+    static float[] scaledInput(F16Profile profile, float[] x, int k) {
+        if (!profile.finite()) {
             return null;
         }
         float[] scaled = Scratch.floats(Scratch.GEMV_F16_SCALED_INPUT, k);
         for (int i = 0; i < k; i++) {
-            if (Math.abs(x[i]) >= 0x1p16f && Float.isFinite(x[i])) {
+            if (Math.abs(x[i]) >= 0x1p112f && Float.isFinite(x[i])) {
                 return null;
             }
-            scaled[i] = x[i] * 0x1p112f;
+            scaled[i] = x[i] * 0x1p16f;
         }
         return scaled;
     }
 
     /** Rows r0..r3 dotted with x; {@code scaled} is {@link #scaledInput}'s answer for this call. */
-    static void dot(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, float[] scaled, int k, float[] out) {
-        if (scaled == null) {
-            dotExact(w, r0, r1, r2, r3, x, k, out);
+    static void dot(WeightMatrix w, F16Profile profile, int r0, int r1, int r2, int r3, float[] x, float[] scaled, int k, float[] out) {
+        if (scaled == null || profile.plain(r0) || profile.plain(r1) || profile.plain(r2) || profile.plain(r3)) {
+            dotExact(w, profile, r0, r1, r2, r3, x, k, out);
             return;
         }
         MemorySegment d = w.data();
@@ -92,11 +97,11 @@ final class GemvF16 {
         a1.intoArray(lanes, 16);
         a2.intoArray(lanes, 32);
         a3.intoArray(lanes, 48);
-        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
+        finish(w, profile, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     /** The same dots for any halves, infinities and NaNs included: chunks widened exactly by {@link WeightRows#widen}. */
-    static void dotExact(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
+    static void dotExact(WeightMatrix w, F16Profile profile, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
         float[] f = Scratch.floats(Scratch.GEMV_F16_CHUNK, Gemv.GROUP * CHUNK);
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int steps = k & ~15;
@@ -106,6 +111,10 @@ final class GemvF16 {
             WeightRows.widen(w, r1, c0, len, f, CHUNK);
             WeightRows.widen(w, r2, c0, len, f, 2 * CHUNK);
             WeightRows.widen(w, r3, c0, len, f, 3 * CHUNK);
+            pseudoInto(w, profile, r0, c0, len, f, 0);
+            pseudoInto(w, profile, r1, c0, len, f, CHUNK);
+            pseudoInto(w, profile, r2, c0, len, f, 2 * CHUNK);
+            pseudoInto(w, profile, r3, c0, len, f, 3 * CHUNK);
             for (int i = 0; i < len; i += 16) {
                 FloatVector xi = FloatVector.fromArray(F, x, c0 + i);
                 a0 = FloatVector.fromArray(F, f, i).fma(xi, a0);
@@ -120,7 +129,27 @@ final class GemvF16 {
         a1.intoArray(lanes, 16);
         a2.intoArray(lanes, 32);
         a3.intoArray(lanes, 48);
-        Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
+        finish(w, profile, r0, r1, r2, r3, x, steps, k, lanes, out);
+    }
+
+    private static void pseudoInto(WeightMatrix w, F16Profile profile, int row, int from, int len, float[] f, int offset) {
+        if (!profile.plain(row)) {
+            profile.pseudoInto(w, row, from, len, f, offset);
+        }
+    }
+
+    /** out[r] = the fixed-order lane sum + the scalar tail from {@code from}, minus the row's correction unless it is plain. */
+    private static void finish(WeightMatrix w, F16Profile profile, int r0, int r1, int r2, int r3, float[] x, int from, int k, float[] lanes,
+                               float[] out) {
+        out[0] = finish(w, profile, r0, x, from, k, lanes, 0);
+        out[1] = finish(w, profile, r1, x, from, k, lanes, 16);
+        out[2] = finish(w, profile, r2, x, from, k, lanes, 32);
+        out[3] = finish(w, profile, r3, x, from, k, lanes, 48);
+    }
+
+    private static float finish(WeightMatrix w, F16Profile profile, int row, float[] x, int from, int k, float[] lanes, int lane) {
+        float sum = Lanes.sum16(lanes, lane) + Gemv.tail(w, row, x, from, k);
+        return profile.plain(row) ? sum : sum - profile.correction(row, x);
     }
 
     /** Sixteen halves at {@code offset}, sign-extended into int lanes. */
@@ -128,8 +157,11 @@ final class GemvF16 {
         return (IntVector) ShortVector.fromMemorySegment(H, d, offset, LE).convertShape(VectorOperators.S2I, I, 0);
     }
 
-    /** Sixteen finite halves (sign-extended) as floats times 2^-112, exactly. */
+    /**
+     * Sixteen finite halves (sign-extended) as floats times 2^-16: exactly for a nonzero exponent,
+     * pseudo(h) * 2^-16 for a zero one. Never a subnormal float.
+     */
     private static FloatVector widened(IntVector h) {
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).or(0x30000000).reinterpretAsFloats();
     }
 }

@@ -13,8 +13,8 @@ import java.nio.ByteOrder;
  * elements apart. For Q8_0, {@code data} holds rows of {@code blocksPerRow * 32} signed bytes
  * (the last block zero-padded) and {@code scales} holds {@code rows * blocksPerRow} floats.
  *
- * <p>Weights are read-only once a kernel has used them: the first F16 GEMV records whether any
- * half is infinite or NaN (see {@link #halvesAreFinite}), and later calls trust that record.
+ * <p>Weights are read-only once a kernel has used them: the first F16 GEMV records what it needs
+ * to know about the halves (see {@link #f16Profile}), and later calls trust that record.
  */
 public final class WeightMatrix {
     public static final int Q8_BLOCK = 32;
@@ -25,8 +25,8 @@ public final class WeightMatrix {
     private final long rowStride;
     private final MemorySegment data;
     private final MemorySegment scales;
-    /** 0 not yet scanned, 1 every half finite, 2 some half infinite or NaN (F16 only). */
-    private volatile int halvesFinite;
+    /** F16 only: null until the first GEMV scans the halves. */
+    private volatile F16Profile f16Profile;
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -77,18 +77,17 @@ public final class WeightMatrix {
     }
 
     /**
-     * For F16: whether no half in {@code data} is infinite or NaN, scanned once on first use (one
-     * pass over the weights, two vector operations per 32 halves) and remembered, so the GEMV can
-     * widen halves with integer operations that are exact only for finite values. Two threads
-     * racing here compute the same answer.
+     * For F16: the {@link F16Profile} of the halves (whether all are finite, and each row's
+     * zero-exponent columns), scanned once on first use with {@code parallel} (one pass over the
+     * weights) and remembered. Two threads racing here compute the same profile.
      */
-    boolean halvesAreFinite() {
-        int known = halvesFinite;
-        if (known == 0) {
-            known = F16Scan.allFinite(data) ? 1 : 2;
-            halvesFinite = known;
+    F16Profile f16Profile(Parallel parallel) {
+        F16Profile known = f16Profile;
+        if (known == null) {
+            known = F16Profile.scan(this, parallel);
+            f16Profile = known;
         }
-        return known == 1;
+        return known;
     }
 
     @Override

@@ -115,7 +115,7 @@ class GemvTest {
     }
 
     /**
-     * An input of magnitude 2^16 or more would overflow the F16 kernel's x * 2^112, so such a call
+     * An input of magnitude 2^112 or more would overflow the F16 kernel's x * 2^16, so such a call
      * takes the exact path: results stay finite and match the reference, and a row gives the
      * same bits as the fast path whenever the input is small enough for both.
      */
@@ -127,7 +127,7 @@ class GemvTest {
                 int n = 7;
                 WeightMatrix w = RandomWeights.weight(r, WeightType.F16, n, k, k, arena);
                 MemorySegment x = RandomWeights.floats(r, k);
-                x.setAtIndex(ValueLayout.JAVA_FLOAT, r.nextInt(k), r.nextBoolean() ? 70000f : -3e30f);
+                x.setAtIndex(ValueLayout.JAVA_FLOAT, r.nextInt(k), r.nextBoolean() ? 0x1p112f : -2e37f);
                 float[] got = new float[n];
                 Gemv.matvec(x, k, w, null, MemorySegment.ofArray(got), Parallel.serial());
                 MemorySegment expected = MemorySegment.ofArray(new float[n]);
@@ -136,6 +136,103 @@ class GemvTest {
                     float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT, j);
                     if (!Float.isFinite(got[j]) || Math.abs(got[j] - e) > 1e-5 * Math.abs(e) + 1e-6) {
                         throw new AssertionError("k=" + k + ": y[" + j + "] = " + got[j] + ", reference " + e);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Every finite half through the F16 GEMV, one per row beside normal filler, picked out by a
+     * unit x: the result is the half's value exactly (zeros and subnormals included, whose
+     * register widening is corrected afterwards), on the register path and the exact path alike.
+     */
+    @org.junit.jupiter.api.Test
+    void f16GemvGivesEveryFiniteHalfExactly() {
+        int cols = 48;
+        int column = 21;
+        int rows = 1 << 16;
+        MemorySegment data = MemorySegment.ofArray(new short[rows * cols]);
+        short filler = Float.floatToFloat16(-0.75f);
+        for (int row = 0; row < rows; row++) {
+            for (int c = 0; c < cols; c++) {
+                data.setAtIndex(ValueLayout.JAVA_SHORT, (long) row * cols + c, c == column ? (short) row : filler);
+            }
+        }
+        // NaN and infinite halves go in a matrix of their own, so this one takes the register path.
+        int[] finiteRows = java.util.stream.IntStream.range(0, rows).filter(h -> Float.isFinite(Float.float16ToFloat((short) h))).toArray();
+        MemorySegment finiteData = MemorySegment.ofArray(new short[finiteRows.length * cols]);
+        for (int i = 0; i < finiteRows.length; i++) {
+            MemorySegment.copy(data, (long) finiteRows[i] * cols * 2, finiteData, (long) i * cols * 2, cols * 2L);
+        }
+        WeightMatrix w = new WeightMatrix(WeightType.F16, finiteRows.length, cols, cols, finiteData, null);
+        float[] unit = new float[cols];
+        unit[column] = 1;
+        float[] y = new float[finiteRows.length];
+        try (Parallel two = Parallel.create(2)) {
+            Gemv.matvec(MemorySegment.ofArray(unit), cols, w, null, MemorySegment.ofArray(y), two);
+        }
+        F16Profile profile = w.f16Profile(Parallel.serial());
+        float[] exact = new float[4];
+        for (int i = 0; i < finiteRows.length; i++) {
+            float value = Float.float16ToFloat((short) finiteRows[i]);
+            if (y[i] != value) {
+                throw new AssertionError(String.format("half %04x: GEMV gives %s, its value is %s", finiteRows[i], y[i], value));
+            }
+            if (i % 4 == 0 && i + 3 < finiteRows.length) {
+                GemvF16.dotExact(w, profile, i, i + 1, i + 2, i + 3, unit, cols, exact);
+                for (int j = 0; j < 4; j++) {
+                    if (Float.floatToRawIntBits(exact[j]) != Float.floatToRawIntBits(y[i + j])) {
+                        throw new AssertionError(String.format("half %04x: exact path %s, register path %s", finiteRows[i + j], exact[j], y[i + j]));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * F16 rows full of zeros and subnormals (some plain, some listed, some with none) match the
+     * reference, and the register path gives the exact path's bits for every row.
+     */
+    @org.junit.jupiter.api.Test
+    void f16ZerosAndSubnormalsMatchTheReferenceOnBothPaths() {
+        Random r = new Random(2024);
+        short[] tiny = {0, (short) 0x8000, 1, (short) 0x8001, 0x2aa, (short) 0x83ff, 0x3ff};
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            for (int trial = 0; trial < 40; trial++) {
+                int k = 16 + r.nextInt(1100);
+                int n = 1 + r.nextInt(40);
+                int stride = k + (r.nextBoolean() ? 0 : 5);
+                MemorySegment data = arena.allocate(2L * n * stride);
+                for (int row = 0; row < n; row++) {
+                    int odds = 1 + r.nextInt(r.nextBoolean() ? 400 : 6);
+                    for (int c = 0; c < stride; c++) {
+                        short h = r.nextInt(odds) == 0 ? tiny[r.nextInt(tiny.length)] : Float.floatToFloat16((float) r.nextGaussian() * 1e-3f);
+                        data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) row * stride + c, h);
+                    }
+                }
+                WeightMatrix w = new WeightMatrix(WeightType.F16, n, k, stride, data, null);
+                MemorySegment x = RandomWeights.floats(r, k);
+                float[] got = new float[n];
+                Gemv.matvec(x, k, w, null, MemorySegment.ofArray(got), r.nextBoolean() ? two : Parallel.serial());
+                MemorySegment expected = MemorySegment.ofArray(new float[n]);
+                GemmReference.matmul(x, 1, k, k, w, null, expected, n);
+                float[] xs = x.toArray(ValueLayout.JAVA_FLOAT);
+                F16Profile profile = w.f16Profile(Parallel.serial());
+                float[] exact = new float[4];
+                for (int j = 0; j < n; j++) {
+                    double magnitude = 0;
+                    for (int c = 0; c < k; c++) {
+                        magnitude += Math.abs(xs[c] * w.get(j, c));
+                    }
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+                    if (Math.abs(e - got[j]) > 1e-6 * magnitude + 1e-6 * Math.abs(e) + 1e-12) {
+                        throw new AssertionError("n=" + n + " k=" + k + ": y[" + j + "] = " + got[j] + ", reference " + e);
+                    }
+                    GemvF16.dotExact(w, profile, j, j, j, j, xs, k, exact);
+                    if (Float.floatToRawIntBits(exact[0]) != Float.floatToRawIntBits(got[j])) {
+                        throw new AssertionError("n=" + n + " k=" + k + ": row " + j + (profile.plain(j) ? " (plain)" : "")
+                                + " exact path " + exact[0] + ", matvec " + got[j]);
                     }
                 }
             }

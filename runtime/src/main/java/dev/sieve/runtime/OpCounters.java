@@ -126,6 +126,15 @@ public final class OpCounters {
             return new Snapshot(m);
         }
 
+        /** Both snapshots' counts added kind by kind (totals over several measured phases). */
+        public Snapshot plus(Snapshot other) {
+            Map<OpKind, Stats> m = new EnumMap<>(OpKind.class);
+            for (OpKind k : KINDS) {
+                m.put(k, get(k).plus(other.get(k)));
+            }
+            return new Snapshot(m);
+        }
+
         /** A fixed-width table, one row per kind that was called, then the total. */
         public String table() {
             StringBuilder sb = new StringBuilder();
