@@ -106,12 +106,7 @@ final class F16Profile {
     static F16Profile scan(WeightMatrix w, Parallel parallel) {
         int rows = w.rows();
         int steps = w.cols() & ~15;
-        if (w.cols() > Character.MAX_VALUE + 1) {
-            // Columns would not fit a char: every row plain, nothing listed.
-            boolean[] plain = new boolean[rows];
-            Arrays.fill(plain, steps > 0);
-            return new F16Profile(allFinite(w, parallel), new int[rows + 1], new char[0], new float[0], plain);
-        }
+        boolean listable = listable(w.cols());
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         char[][] found = new char[tasks][];
         float[][] foundExcesses = new float[tasks][];
@@ -125,7 +120,7 @@ final class F16Profile {
             for (int r = t * ROWS_PER_TASK; r < Math.min(rows, (t + 1) * ROWS_PER_TASK); r++) {
                 MemorySegment row = w.data().asSlice(r * w.rowStride() * 2, w.cols() * 2L);
                 infinite[t] |= !rowFinite(row, w.cols());
-                int zeros = zeroExponents(row, steps);
+                int zeros = listable ? zeroExponents(row, steps) : steps;
                 if (zeros > steps / PLAIN_ABOVE) {
                     plain[r] = true;
                     continue;
@@ -178,7 +173,7 @@ final class F16Profile {
                     row[n++] = (char) c;
                 }
             }
-            if (n > steps / PLAIN_ABOVE || w.cols() > Character.MAX_VALUE + 1 && steps > 0) {
+            if (n > steps / PLAIN_ABOVE || !listable(w.cols()) && steps > 0) {
                 plain[r] = true;
                 n = 0;
             }
@@ -197,15 +192,9 @@ final class F16Profile {
                 && Arrays.equals(plain, o.plain);
     }
 
-    private static boolean allFinite(WeightMatrix w, Parallel parallel) {
-        boolean[] infinite = new boolean[w.rows()];
-        parallel.forEach(w.rows(), r -> infinite[r] = !rowFinite(w.data().asSlice(r * w.rowStride() * 2, w.cols() * 2L), w.cols()));
-        for (boolean inf : infinite) {
-            if (inf) {
-                return false;
-            }
-        }
-        return true;
+    /** Whether a row's columns fit the list's chars; when not, every row with a whole step is plain. */
+    private static boolean listable(int cols) {
+        return cols <= Character.MAX_VALUE + 1;
     }
 
     /** Whether the row's halves are all finite: its largest magnitude bits stay below 0x7c00. */

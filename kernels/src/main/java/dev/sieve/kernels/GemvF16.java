@@ -111,10 +111,11 @@ final class GemvF16 {
             WeightRows.widen(w, r1, c0, len, f, CHUNK);
             WeightRows.widen(w, r2, c0, len, f, 2 * CHUNK);
             WeightRows.widen(w, r3, c0, len, f, 3 * CHUNK);
-            pseudoInto(w, profile, r0, c0, len, f, 0);
-            pseudoInto(w, profile, r1, c0, len, f, CHUNK);
-            pseudoInto(w, profile, r2, c0, len, f, 2 * CHUNK);
-            pseudoInto(w, profile, r3, c0, len, f, 3 * CHUNK);
+            // Plain rows list no columns, so for them these change nothing.
+            profile.pseudoInto(w, r0, c0, len, f, 0);
+            profile.pseudoInto(w, r1, c0, len, f, CHUNK);
+            profile.pseudoInto(w, r2, c0, len, f, 2 * CHUNK);
+            profile.pseudoInto(w, r3, c0, len, f, 3 * CHUNK);
             for (int i = 0; i < len; i += 16) {
                 FloatVector xi = FloatVector.fromArray(F, x, c0 + i);
                 a0 = FloatVector.fromArray(F, f, i).fma(xi, a0);
@@ -132,24 +133,17 @@ final class GemvF16 {
         finish(w, profile, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
-    private static void pseudoInto(WeightMatrix w, F16Profile profile, int row, int from, int len, float[] f, int offset) {
-        if (!profile.plain(row)) {
-            profile.pseudoInto(w, row, from, len, f, offset);
-        }
-    }
-
-    /** out[r] = the fixed-order lane sum + the scalar tail from {@code from}, minus the row's correction unless it is plain. */
+    /**
+     * Gemv.finish (lane sum + scalar tail), then each row's correction subtracted. A plain row's
+     * correction is an empty sum, +0, and subtracting +0 leaves every float as it is.
+     */
     private static void finish(WeightMatrix w, F16Profile profile, int r0, int r1, int r2, int r3, float[] x, int from, int k, float[] lanes,
                                float[] out) {
-        out[0] = finish(w, profile, r0, x, from, k, lanes, 0);
-        out[1] = finish(w, profile, r1, x, from, k, lanes, 16);
-        out[2] = finish(w, profile, r2, x, from, k, lanes, 32);
-        out[3] = finish(w, profile, r3, x, from, k, lanes, 48);
-    }
-
-    private static float finish(WeightMatrix w, F16Profile profile, int row, float[] x, int from, int k, float[] lanes, int lane) {
-        float sum = Lanes.sum16(lanes, lane) + Gemv.tail(w, row, x, from, k);
-        return profile.plain(row) ? sum : sum - profile.correction(row, x);
+        Gemv.finish(w, r0, r1, r2, r3, x, from, k, lanes, out);
+        out[0] -= profile.correction(r0, x);
+        out[1] -= profile.correction(r1, x);
+        out[2] -= profile.correction(r2, x);
+        out[3] -= profile.correction(r3, x);
     }
 
     /** Sixteen halves at {@code offset}, sign-extended into int lanes. */
