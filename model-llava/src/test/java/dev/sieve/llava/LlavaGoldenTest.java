@@ -89,30 +89,25 @@ class LlavaGoldenTest {
     @ParameterizedTest
     @MethodSource("q8Cases")
     void q8WeightsKeepTheGreedyTokensWithinAMeasuredTolerance(String modelCase) {
-        String[] parts = modelCase.split("/");
         Ops ops = new Ops(SIMD);
-        Path modelDir = fixtures().resolve(parts[0]);
-        try (Llava llava = Llava.load(modelDir, new LoadOptions(dev.sieve.kernels.WeightType.Q8_0, 2, LoadOptions.Progress.NONE));
-             Llava exact = Llava.load(modelDir);
-             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"))) {
-            float[] pixels = golden.tensor("pixel_values").toFloatArray();
-            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-            Llava.Generation g = llava.generate(pixels, ids, 8, ops);
-            long[] tokens = golden.tensor("generate.new_tokens").toLongArray();
-            float[] goldenSteps = golden.tensor("generate.step_logits").toFloatArray();
-            int vocab = llava.config().text().vocabSize();
-            int same = Q8_SAME_TOKENS.get(modelCase);
-            System.out.printf("%s Q8_0: tokens %s, golden %s; golden lead of top-1 over top-2 per step %s%n", modelCase,
-                    Arrays.toString(g.newTokens()), Arrays.toString(tokens),
-                    java.util.stream.IntStream.range(0, tokens.length).mapToObj(i -> String.format("%.3f", lead(goldenSteps, i, vocab))).toList());
-            assertThat(Arrays.stream(g.newTokens()).limit(same).asLongStream().toArray()).as("greedy tokens with Q8_0 weights")
-                    .containsExactly(Arrays.copyOf(tokens, same));
-            closeAbsolute(g.promptLogits(), golden.tensor("logits").toFloatArray(), Q8_TOLERANCE, "Q8_0 logits");
-            int compared = Math.min(same + 1, tokens.length); // past a different token the contexts differ
-            closeAbsolute(Arrays.copyOf(g.stepLogits(), compared * vocab), Arrays.copyOf(goldenSteps, compared * vocab), Q8_TOLERANCE,
-                    "Q8_0 generate.step_logits");
-            // The quantization must actually change the numbers (the conversion ran).
-            float[] unquantized = exact.generate(pixels, ids, 1, ops).promptLogits();
+        ConvertedRun run = generateConverted(modelCase, dev.sieve.kernels.WeightType.Q8_0, ops);
+        Llava.Generation g = run.generation();
+        long[] tokens = run.tokens();
+        float[] goldenSteps = run.stepLogits();
+        int vocab = run.vocab();
+        int same = Q8_SAME_TOKENS.get(modelCase);
+        System.out.printf("%s Q8_0: tokens %s, golden %s; golden lead of top-1 over top-2 per step %s%n", modelCase,
+                Arrays.toString(g.newTokens()), Arrays.toString(tokens),
+                java.util.stream.IntStream.range(0, tokens.length).mapToObj(i -> String.format("%.3f", lead(goldenSteps, i, vocab))).toList());
+        assertThat(Arrays.stream(g.newTokens()).limit(same).asLongStream().toArray()).as("greedy tokens with Q8_0 weights")
+                .containsExactly(Arrays.copyOf(tokens, same));
+        closeAbsolute(g.promptLogits(), run.logits(), Q8_TOLERANCE, "Q8_0 logits");
+        int compared = Math.min(same + 1, tokens.length); // past a different token the contexts differ
+        closeAbsolute(Arrays.copyOf(g.stepLogits(), compared * vocab), Arrays.copyOf(goldenSteps, compared * vocab), Q8_TOLERANCE,
+                "Q8_0 generate.step_logits");
+        // The quantization must actually change the numbers (the conversion ran).
+        try (Llava exact = Llava.load(fixtures().resolve(modelCase.split("/")[0]))) {
+            float[] unquantized = exact.generate(run.pixels(), run.ids(), 1, ops).promptLogits();
             assertThat(g.promptLogits()).as("Q8_0 logits differ from the F32 ones").isNotEqualTo(unquantized);
         }
     }
@@ -128,18 +123,25 @@ class LlavaGoldenTest {
     @ParameterizedTest
     @MethodSource("q8Cases")
     void f16WeightsKeepTheGreedyTokensWithinAMeasuredTolerance(String modelCase) {
+        ConvertedRun run = generateConverted(modelCase, dev.sieve.kernels.WeightType.F16, new Ops(SIMD));
+        Llava.Generation g = run.generation();
+        assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as("greedy tokens with F16 weights").containsExactly(run.tokens());
+        closeAbsolute(g.promptLogits(), run.logits(), F16_TOLERANCE, "F16 logits");
+        closeAbsolute(g.stepLogits(), run.stepLogits(), F16_TOLERANCE, "F16 generate.step_logits");
+    }
+
+    /** A fixture case generated for 8 tokens with its Linear weights converted to {@code type} at load, beside the case's goldens. */
+    record ConvertedRun(Llava.Generation generation, float[] pixels, int[] ids, long[] tokens, float[] logits, float[] stepLogits, int vocab) {}
+
+    static ConvertedRun generateConverted(String modelCase, dev.sieve.kernels.WeightType type, Ops ops) {
         String[] parts = modelCase.split("/");
-        Ops ops = new Ops(SIMD);
         Path modelDir = fixtures().resolve(parts[0]);
-        try (Llava llava = Llava.load(modelDir, new LoadOptions(dev.sieve.kernels.WeightType.F16, 2, LoadOptions.Progress.NONE));
+        try (Llava llava = Llava.load(modelDir, new LoadOptions(type, 2, LoadOptions.Progress.NONE));
              SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"))) {
             float[] pixels = golden.tensor("pixel_values").toFloatArray();
             int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
-            Llava.Generation g = llava.generate(pixels, ids, 8, ops);
-            long[] tokens = golden.tensor("generate.new_tokens").toLongArray();
-            assertThat(Arrays.stream(g.newTokens()).asLongStream().toArray()).as("greedy tokens with F16 weights").containsExactly(tokens);
-            closeAbsolute(g.promptLogits(), golden.tensor("logits").toFloatArray(), F16_TOLERANCE, "F16 logits");
-            closeAbsolute(g.stepLogits(), golden.tensor("generate.step_logits").toFloatArray(), F16_TOLERANCE, "F16 generate.step_logits");
+            return new ConvertedRun(llava.generate(pixels, ids, 8, ops), pixels, ids, golden.tensor("generate.new_tokens").toLongArray(),
+                    golden.tensor("logits").toFloatArray(), golden.tensor("generate.step_logits").toFloatArray(), llava.config().text().vocabSize());
         }
     }
 
