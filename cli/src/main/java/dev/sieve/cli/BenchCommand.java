@@ -57,6 +57,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "TYPE", description = "prefill, llm: " + WeightsOption.DESCRIPTION)
     String weights;
 
+    @Option(names = "--no-mmap", description = "prefill, llm: " + WeightsOption.NO_MMAP_DESCRIPTION)
+    boolean noMmap;
+
     @Option(names = "--only", description = "only cases whose kind is this: gemm, gemv or attention")
     String only;
 
@@ -71,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
             new PrefillBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, prune, reps, warmPasses, decode, questionTokens, t,
-                    WeightsOption.parse(weights));
+                    WeightsOption.Load.of(weights, noMmap));
             return Main.EXIT_OK;
         }
         if (suite.equals("llm")) {
@@ -79,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
             if (model == null || reps < 1 || promptTokens < 1 || genTokens < 0 || warmPasses < 0 || (t != null && t < 1)) {
                 throw new UserInputException("bench llm needs --model DIR; --reps, --prompt-tokens and --threads must be >= 1, --gen-tokens and --warm-passes >= 0");
             }
-            new LlmBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, promptTokens, genTokens, WeightsOption.parse(weights), t,
+            new LlmBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, promptTokens, genTokens, WeightsOption.Load.of(weights, noMmap), t,
                     reps, warmPasses);
             return Main.EXIT_OK;
         }

@@ -1,6 +1,5 @@
 package dev.sieve.cli;
 
-import dev.sieve.kernels.WeightType;
 import dev.sieve.llava.LanguageModel;
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.LlavaConfig;
@@ -33,7 +32,7 @@ final class LlmBench {
         this.err = err;
     }
 
-    void run(Path model, int promptTokens, int genTokens, WeightType weights, Integer threads, int reps, int warmPasses) {
+    void run(Path model, int promptTokens, int genTokens, WeightsOption.Load weights, Integer threads, int reps, int warmPasses) {
         LlavaConfig config = LlavaConfig.load(model);
         LlavaConfig.Text t = config.text();
         SplittableRandom random = new SplittableRandom(7);
@@ -49,7 +48,7 @@ final class LlmBench {
             LanguageModel lm = LanguageModel.of(llava);
             Ops ops = new Ops(ctx);
             out.printf(Locale.ROOT, "# sieve bench llm: %s (%d layers, hidden %d, vocabulary %d), weights %s, %d threads, Java %s%n", model,
-                    t.layers(), t.hiddenSize(), t.vocabSize(), weights == null ? "as stored (memory-mapped)" : weights, ctx.threads(), Runtime.version());
+                    t.layers(), t.hiddenSize(), t.vocabSize(), weights.describe(), ctx.threads(), Runtime.version());
             out.printf(Locale.ROOT, "# load %.1f s; prompt of %d random token ids, then %d greedy decode steps with the KV cache; "
                     + "%d untimed pass(es), %d timed%n", loadSeconds, promptTokens, genTokens, warmPasses, reps);
             out.flush();

@@ -33,7 +33,7 @@ final class PrefillBench {
     }
 
     void run(Path model, List<String> specs, int reps, int warmPasses, int decodeTokens, int questionTokens, Integer threads,
-             dev.sieve.kernels.WeightType weights) {
+             WeightsOption.Load weights) {
         List<String> all = new ArrayList<>(List.of("none"));
         specs.stream().filter(s -> !s.equals("none") && !all.contains(s)).forEach(all::add);
         List<PruneOption> options = all.stream().map(PruneOption::new).toList();
@@ -59,7 +59,7 @@ final class PrefillBench {
         long loadStart = System.nanoTime();
         try (Llava llava = WeightsOption.load(model, weights, threads, progress); ExecutionContext ctx = threads == null ? ExecutionContext.create() : ExecutionContext.create(threads)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
-            String loaded = weights == null ? "mmap, headers" : "mmap, headers, conversion to " + weights;
+            String loaded = weights.type() != null ? "mmap, headers, conversion to " + weights.type() : weights.mmap() ? "mmap, headers" : "mmap, headers, copy into memory";
             Ops ops = new Ops(ctx);
             int full = llava.unprunedPromptLength(ids);
             out.printf(Locale.ROOT, "# sieve bench prefill: %s, %d cores, Java %s%n", model, ctx.threads(), Runtime.version());

@@ -42,6 +42,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "TYPE", description = WeightsOption.DESCRIPTION)
     String weights;
 
+    @Option(names = "--no-mmap", description = WeightsOption.NO_MMAP_DESCRIPTION)
+    boolean noMmap;
+
     @Option(names = "--temperature", description = "0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature = 0;
 
@@ -83,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
         pruning.resolve(config, model);
         long loadStart = System.nanoTime();
         SieveOptions options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withPadToSquare(padToSquare)
-                .withWeights(WeightsOption.parse(weights))
+                .withWeights(WeightsOption.parse(weights)).withMmap(!noMmap)
                 .withMaxBatch(batch).withDefaultPrune(pruning.spec());
         try (Sieve sieve = Sieve.open(model, options)) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;

@@ -68,19 +68,27 @@ class SynthAndBenchCommandTest {
 
     @Test
     void benchLlmPrintsLlamaBenchLinesForEveryWeightType() {
-        for (String weights : new String[] {null, "q8_0", "bf16"}) {
+        for (String weights : new String[] {null, "q8_0", "bf16", "no-mmap"}) {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "llm", "--model", EXAMPLE.toString(),
                     "--prompt-tokens", "12", "--gen-tokens", "3", "--reps", "2", "--warm-passes", "0", "--threads", "2"));
-            if (weights != null) {
+            boolean copy = "no-mmap".equals(weights);
+            if (copy) {
+                args.add("--no-mmap");
+            } else if (weights != null) {
                 args.addAll(java.util.List.of("--weights", weights));
             }
             InspectCommandTest.Result r = sieve(args.toArray(String[]::new));
             assertThat(r.code()).as(r.err()).isZero();
-            assertThat(r.out()).contains("# sieve bench llm: ").contains(weights == null ? "as stored" : weights.toUpperCase())
+            assertThat(r.out()).contains("# sieve bench llm: ")
+                    .contains(copy ? "weights as stored, copied into memory" : weights == null ? "weights as stored (memory-mapped)" : weights.toUpperCase())
                     .containsPattern("\npp12\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\n")
                     .containsPattern("(?m)^pp12 [0-9]+\\.[0-9]{2} t/s$").containsPattern("(?m)^tg3 [0-9]+\\.[0-9]{2} t/s$");
-            if (weights != null) {
-                assertThat(r.err()).contains("of weights to " + weights.toUpperCase());
+            if (copy) {
+                assertThat(r.err()).containsPattern("copying weights into memory: [0-9.]+ GiB in ");
+            } else if (weights != null) {
+                assertThat(r.err()).containsPattern("converting weights to " + weights.toUpperCase() + ": [0-9.]+ GiB in ");
+            } else {
+                assertThat(r.err()).doesNotContain("GiB in");
             }
         }
     }

@@ -68,6 +68,32 @@ public final class WeightConversion {
         return WeightMatrix.dense(target, rows, cols, out);
     }
 
+    /**
+     * {@code source} copied as it is (same type and bits, rows packed without stride padding) into
+     * memory of {@code arena}, rows spread over threads. Why copy a memory-mapped matrix at all: on
+     * the 2-core VM of docs/BENCHMARKS.md, decode read the same F16 weights at 15-19 GB/s from
+     * the checkpoint's mapping (page cache) and at 20-22 GB/s from a private copy, back to back.
+     */
+    public static WeightMatrix copy(WeightMatrix source, Arena arena, Parallel parallel) {
+        int rows = source.rows();
+        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        long rowBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : (long) source.cols() * WeightMatrix.bytesPerElement(source.type());
+        long strideBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : source.rowStride() * WeightMatrix.bytesPerElement(source.type());
+        MemorySegment out = arena.allocate(Math.max(1, rows * rowBytes), 64);
+        parallel.forEach(tasks, t -> {
+            for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
+                MemorySegment.copy(source.data(), r * strideBytes, out, r * rowBytes, rowBytes);
+            }
+        });
+        if (source.type() != WeightType.Q8_0) {
+            return WeightMatrix.dense(source.type(), rows, source.cols(), out);
+        }
+        long scaleBytes = (long) rows * WeightMatrix.blocksPerRow(source.cols()) * 4;
+        MemorySegment scales = arena.allocate(Math.max(4, scaleBytes), 64);
+        MemorySegment.copy(source.scales(), 0, scales, 0, scaleBytes);
+        return new WeightMatrix(WeightType.Q8_0, rows, source.cols(), source.rowStride(), out, scales);
+    }
+
     private static void quantizeRow(WeightMatrix source, int r, float[] row, byte[] quantized, MemorySegment q, MemorySegment s,
             long stride, int blocks) {
         int cols = source.cols();

@@ -48,4 +48,31 @@ class WeightConversionTest {
             }
         }
     }
+
+    /** Every type, odd shapes and row strides: the copy holds each element's bits (and Q8_0's scales) on 1 and 3 threads. */
+    @Test
+    void copyKeepsEveryElementsBits() {
+        Random r = new Random(11);
+        try (Arena arena = Arena.ofShared(); Parallel three = Parallel.create(3)) {
+            for (WeightType type : WeightType.values()) {
+                int rows = 1 + r.nextInt(70);
+                int cols = 1 + r.nextInt(100);
+                WeightMatrix dense = RandomWeights.weight(r, type == WeightType.Q8_0 ? WeightType.F32 : type, rows, cols, cols + r.nextInt(3), arena);
+                WeightMatrix source = type == WeightType.Q8_0 ? WeightConversion.convert(dense, type, arena, Parallel.serial()) : dense;
+                for (Parallel parallel : new Parallel[] {Parallel.serial(), three}) {
+                    WeightMatrix copy = WeightConversion.copy(source, arena, parallel);
+                    assertThat(copy.type()).isEqualTo(type);
+                    assertThat(copy.rows()).isEqualTo(rows);
+                    assertThat(copy.cols()).isEqualTo(cols);
+                    assertThat(copy.data().address()).isNotEqualTo(source.data().address());
+                    for (int i = 0; i < rows; i++) {
+                        for (int j = 0; j < cols; j++) {
+                            assertThat(Float.floatToRawIntBits(copy.get(i, j))).as("%s (%d, %d)", type, i, j)
+                                    .isEqualTo(Float.floatToRawIntBits(source.get(i, j)));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -239,6 +239,11 @@ final class LlamaDecoder {
         ops.add(seg(x), seg(w.delta), seg(x), n * h);
     }
 
+    /** Layer {@code layer}'s q_proj weight (tests check where the load put it). */
+    WeightMatrix layerQuery(int layer) {
+        return layers[layer].q();
+    }
+
     /**
      * The attention of {@code queryRows} over all n rows as layer {@code layer} would compute it on its
      * input {@code x} (its input norm, q/k projections, RoPE at {@code positions}, causal softmax), mean

@@ -48,7 +48,8 @@ public final class Llava implements AutoCloseable {
 
     /**
      * Opens {@code dir}, converting the Linear weights to {@code options.weights()} when set (in
-     * parallel, with progress); without a conversion the weights stay memory-mapped.
+     * parallel, with progress); weights that need no conversion stay memory-mapped, or are copied
+     * into memory when {@code options.mmap()} is false.
      */
     public static Llava load(Path dir, LoadOptions options) {
         LlavaConfig config = LlavaConfig.load(dir);
@@ -56,15 +57,16 @@ public final class Llava implements AutoCloseable {
         Arena arena = null;
         try {
             Path where = dir.toAbsolutePath().normalize();
-            if (options.weights() == null) {
+            if (!options.transformsWeights()) {
                 return new Llava(config, checkpoint, new Weights(checkpoint), null, where);
             }
-            // A first pass over zero-copy views (cheap) learns how many bytes will be converted, for the progress total.
-            Weights counting = Weights.counting(checkpoint, options.weights());
+            // A first pass over zero-copy views (cheap) learns how many bytes will be converted or copied, for the progress total.
+            Weights counting = Weights.counting(checkpoint, options.weights(), !options.mmap());
             new Llava(config, checkpoint, counting, null, where);
             arena = Arena.ofShared();
             try (Parallel parallel = Parallel.create(options.threads())) {
-                Weights converting = new Weights(checkpoint, options.weights(), arena, parallel, options.progress(), counting.bytesToConvert());
+                Weights converting = new Weights(checkpoint, options.weights(), !options.mmap(), arena, parallel, options.progress(),
+                        counting.bytesToConvert());
                 return new Llava(config, checkpoint, converting, arena, where);
             }
         } catch (RuntimeException e) {

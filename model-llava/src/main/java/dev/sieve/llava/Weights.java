@@ -12,13 +12,14 @@ import java.util.Arrays;
 
 /**
  * Typed access to a checkpoint's tensors with the shape each one must have: matrices stay
- * zero-copy over the mapping (F32, F16, BF16) unless a load-time conversion is asked for, small
+ * zero-copy over the mapping (F32, F16, BF16) unless a load-time conversion or copy is asked for, small
  * vectors (norms, biases) are read into float[].
  * A missing tensor or a wrong shape is a {@link ModelException} naming the tensor.
  */
 final class Weights {
     private final SafetensorsCheckpoint checkpoint;
     private final WeightType convertTo;
+    private final boolean copy;
     private final Arena arena;
     private final Parallel parallel;
     private final LoadOptions.Progress progress;
@@ -26,34 +27,41 @@ final class Weights {
     private long bytesConverted;
     private long bytesRequested;
     private WeightType countFor;
+    private boolean countCopies;
 
     /** Zero-copy views of the checkpoint's own types. */
     Weights(SafetensorsCheckpoint checkpoint) {
-        this(checkpoint, null, null, null, LoadOptions.Progress.NONE, 0);
+        this(checkpoint, null, false, null, null, LoadOptions.Progress.NONE, 0);
     }
 
     /**
      * Matrices converted to {@code convertTo} (when not null and not already that type) into
-     * {@code arena} on {@code parallel}; {@code bytesToConvert} is the total reported to {@code progress}.
+     * {@code arena} on {@code parallel}, and the others copied there too when {@code copy}; {@code
+     * bytesToConvert} is the total reported to {@code progress}.
      */
-    Weights(SafetensorsCheckpoint checkpoint, WeightType convertTo, Arena arena, Parallel parallel, LoadOptions.Progress progress,
+    Weights(SafetensorsCheckpoint checkpoint, WeightType convertTo, boolean copy, Arena arena, Parallel parallel, LoadOptions.Progress progress,
             long bytesToConvert) {
         this.checkpoint = checkpoint;
         this.convertTo = convertTo;
+        this.copy = copy;
         this.arena = arena;
         this.parallel = parallel;
         this.progress = progress;
         this.bytesToConvert = bytesToConvert;
     }
 
-    /** Zero-copy views that count the bytes a conversion to {@code target} would convert ({@link #bytesToConvert}). */
-    static Weights counting(SafetensorsCheckpoint checkpoint, WeightType target) {
+    /**
+     * Zero-copy views that count the bytes a conversion to {@code target} (null: none) would convert,
+     * and with {@code copies} also those it would copy ({@link #bytesToConvert}).
+     */
+    static Weights counting(SafetensorsCheckpoint checkpoint, WeightType target, boolean copies) {
         Weights w = new Weights(checkpoint);
         w.countFor = target;
+        w.countCopies = copies;
         return w;
     }
 
-    /** Bytes of the stored matrices asked for so far through {@link #matrix} that are not of the counted target type. */
+    /** Bytes of the stored matrices asked for so far through {@link #matrix} that the counted load converts or copies. */
     long bytesToConvert() {
         return bytesRequested;
     }
@@ -82,13 +90,18 @@ final class Weights {
                     + "; weights must be F32, F16 or BF16");
         };
         WeightMatrix stored = WeightMatrix.dense(type, rows, cols, t.data());
-        if (countFor != null && countFor != type) {
+        boolean converts = countFor != null && countFor != type;
+        if (converts || countCopies) {
             bytesRequested += t.data().byteSize();
         }
-        if (convertTo == null || convertTo == type) {
+        WeightMatrix converted;
+        if (convertTo != null && convertTo != type) {
+            converted = WeightConversion.convert(stored, convertTo, arena, parallel);
+        } else if (copy) {
+            converted = WeightConversion.copy(stored, arena, parallel);
+        } else {
             return stored;
         }
-        WeightMatrix converted = WeightConversion.convert(stored, convertTo, arena, parallel);
         bytesConverted += t.data().byteSize();
         progress.converted(bytesConverted, bytesToConvert);
         return converted;

@@ -130,6 +130,32 @@ class LlavaGoldenTest {
         closeAbsolute(g.stepLogits(), run.stepLogits(), F16_TOLERANCE, "F16 generate.step_logits");
     }
 
+    /**
+     * Weights copied into memory at load ({@code mmap} false, the CLI's --no-mmap) are the same bits as
+     * the mapped ones, so generation gives the same tokens and bit-identical logits; and the load
+     * really copied (the decoder's weights no longer live in the checkpoint's mapping).
+     */
+    @ParameterizedTest
+    @MethodSource("q8Cases")
+    void weightsCopiedIntoMemoryGiveTheMappedBits(String modelCase) {
+        String[] parts = modelCase.split("/");
+        Path modelDir = fixtures().resolve(parts[0]);
+        Ops ops = new Ops(SIMD);
+        try (Llava mapped = Llava.load(modelDir);
+             Llava copied = Llava.load(modelDir, new LoadOptions(null, false, 2, LoadOptions.Progress.NONE));
+             SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(modelDir.resolve("golden_" + parts[1] + ".safetensors"))) {
+            assertThat(copied.decoder().layerQuery(0).data().address()).as("copied q_proj lives outside the mapping")
+                    .isNotEqualTo(mapped.decoder().layerQuery(0).data().address());
+            float[] pixels = golden.tensor("pixel_values").toFloatArray();
+            int[] ids = Arrays.stream(golden.tensor("input_ids").toLongArray()).mapToInt(v -> (int) v).toArray();
+            Llava.Generation a = mapped.generate(pixels, ids, 8, ops);
+            Llava.Generation b = copied.generate(pixels, ids, 8, ops);
+            assertThat(b.newTokens()).containsExactly(a.newTokens());
+            assertThat(b.promptLogits()).as("prompt logits, bit for bit").containsExactly(a.promptLogits());
+            assertThat(b.stepLogits()).as("step logits, bit for bit").containsExactly(a.stepLogits());
+        }
+    }
+
     /** A fixture case generated for 8 tokens with its Linear weights converted to {@code type} at load, beside the case's goldens. */
     record ConvertedRun(Llava.Generation generation, float[] pixels, int[] ids, long[] tokens, float[] logits, float[] stepLogits, int vocab) {}
 

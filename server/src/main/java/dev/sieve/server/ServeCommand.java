@@ -52,6 +52,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--weights", paramLabel = "TYPE", description = dev.sieve.cli.WeightsOption.DESCRIPTION)
     String weights;
 
+    @Option(names = "--no-mmap", description = dev.sieve.cli.WeightsOption.NO_MMAP_DESCRIPTION)
+    boolean noMmap;
+
     @Option(names = "--pad-to-square", description = "pad images to a square with the mean colour first (LLaVA-1.5's image_aspect_ratio=pad)")
     boolean padToSquare;
 
@@ -69,7 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withDefaultPrune(prune).withMaxBatch(maxBatch)
                     .withPadToSquare(padToSquare).withImageLimits(maxImageBytes, maxImagePixels)
-                    .withWeights(dev.sieve.cli.WeightsOption.parse(weights));
+                    .withWeights(dev.sieve.cli.WeightsOption.parse(weights)).withMmap(!noMmap);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }

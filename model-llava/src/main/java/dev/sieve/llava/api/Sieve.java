@@ -99,9 +99,8 @@ public final class Sieve implements AutoCloseable {
         Llava llava;
         try {
             plan(options.defaultPrune(), LlavaConfig.load(directory), directory);
-            llava = options.weights() == null ? Llava.load(directory)
-                    : Llava.load(directory, new dev.sieve.llava.LoadOptions(options.weights(),
-                            options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads(), null));
+            llava = Llava.load(directory, new dev.sieve.llava.LoadOptions(options.weights(), options.mmap(),
+                    options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads(), null));
         } catch (ModelException | SafetensorsException e) {
             throw model(e.getMessage());
         }

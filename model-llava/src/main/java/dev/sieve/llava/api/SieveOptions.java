@@ -11,10 +11,13 @@ package dev.sieve.llava.api;
  * @param maxImageBytes the largest encoded image accepted
  * @param maxImagePixels the largest width x height accepted, checked from the image header before any pixel is decoded
  * @param weights the type the Linear weights are converted to at load (Q8_0, BF16, F16, F32), or null to keep the
- *     checkpoint's own, memory-mapped
+ *     checkpoint's own
+ * @param mmap whether weights that need no conversion are read from the checkpoint's memory mapping (true, the
+ *     default) or copied into the process's memory at load (false: a slower load, and on some machines a faster
+ *     decode; see {@link dev.sieve.llava.LoadOptions#mmap})
  */
 public record SieveOptions(int threads, String defaultPrune, int maxBatch, boolean padToSquare, long maxImageBytes, long maxImagePixels,
-                           dev.sieve.kernels.WeightType weights) {
+                           dev.sieve.kernels.WeightType weights, boolean mmap) {
 
     /** 20 MiB and 40 megapixels: a 24000 x 24000 PNG (576 Mpx, 1.7 GB as RGB) is refused, any photo is not. */
     public static final long DEFAULT_MAX_IMAGE_BYTES = 20L << 20;
@@ -34,31 +37,36 @@ public record SieveOptions(int threads, String defaultPrune, int maxBatch, boole
     }
 
     public static SieveOptions defaults() {
-        return new SieveOptions(0, "none", 8, false, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, null);
+        return new SieveOptions(0, "none", 8, false, DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_IMAGE_PIXELS, null, true);
     }
 
     public SieveOptions withThreads(int n) {
-        return new SieveOptions(n, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights);
+        return new SieveOptions(n, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights, mmap);
     }
 
     public SieveOptions withDefaultPrune(String spec) {
-        return new SieveOptions(threads, spec, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights);
+        return new SieveOptions(threads, spec, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights, mmap);
     }
 
     public SieveOptions withMaxBatch(int n) {
-        return new SieveOptions(threads, defaultPrune, n, padToSquare, maxImageBytes, maxImagePixels, weights);
+        return new SieveOptions(threads, defaultPrune, n, padToSquare, maxImageBytes, maxImagePixels, weights, mmap);
     }
 
     public SieveOptions withPadToSquare(boolean pad) {
-        return new SieveOptions(threads, defaultPrune, maxBatch, pad, maxImageBytes, maxImagePixels, weights);
+        return new SieveOptions(threads, defaultPrune, maxBatch, pad, maxImageBytes, maxImagePixels, weights, mmap);
     }
 
-    /** Converts the Linear weights to {@code type} at load (null: as stored, memory-mapped). */
+    /** Converts the Linear weights to {@code type} at load (null: as stored). */
     public SieveOptions withWeights(dev.sieve.kernels.WeightType type) {
-        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, type);
+        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, type, mmap);
+    }
+
+    /** Reads unconverted weights from the checkpoint's mapping (true) or copies them into memory at load (false). */
+    public SieveOptions withMmap(boolean mapped) {
+        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, maxImageBytes, maxImagePixels, weights, mapped);
     }
 
     public SieveOptions withImageLimits(long bytes, long pixels) {
-        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, bytes, pixels, weights);
+        return new SieveOptions(threads, defaultPrune, maxBatch, padToSquare, bytes, pixels, weights, mmap);
     }
 }
