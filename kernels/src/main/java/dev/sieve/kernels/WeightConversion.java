@@ -20,7 +20,10 @@ public final class WeightConversion {
 
     private WeightConversion() {}
 
-    /** {@code source} stored as {@code target} in memory of {@code arena} (which must allow access from the pool's threads). */
+    /**
+     * {@code source} stored as {@code target} in memory of {@code arena} (which must allow access from the pool's threads),
+     * on huge pages where the OS gives them ({@link LargePages}).
+     */
     public static WeightMatrix convert(WeightMatrix source, WeightType target, Arena arena, Parallel parallel) {
         int rows = source.rows();
         int cols = source.cols();
@@ -28,7 +31,7 @@ public final class WeightConversion {
         if (target == WeightType.Q8_0) {
             int blocks = WeightMatrix.blocksPerRow(cols);
             long stride = (long) blocks * WeightMatrix.Q8_BLOCK;
-            MemorySegment q = arena.allocate(Math.max(1, rows * stride), 64);
+            MemorySegment q = LargePages.allocate(arena, Math.max(1, rows * stride));
             MemorySegment s = arena.allocate(Math.max(4, (long) rows * blocks * 4), 64);
             parallel.forEach(tasks, t -> {
                 float[] row = new float[blocks * WeightMatrix.Q8_BLOCK];
@@ -39,7 +42,7 @@ public final class WeightConversion {
             });
             return new WeightMatrix(WeightType.Q8_0, rows, cols, stride, q, s);
         }
-        MemorySegment out = arena.allocate(Math.max(1, (long) rows * cols * WeightMatrix.bytesPerElement(target)), 64);
+        MemorySegment out = LargePages.allocate(arena, Math.max(1, (long) rows * cols * WeightMatrix.bytesPerElement(target)));
         parallel.forEach(tasks, t -> {
             // A row at a time: widened by the vector kernels, converted in plain loops C2 vectorizes, copied out once.
             float[] row = new float[cols];
@@ -79,7 +82,7 @@ public final class WeightConversion {
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         long rowBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : (long) source.cols() * WeightMatrix.bytesPerElement(source.type());
         long strideBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : source.rowStride() * WeightMatrix.bytesPerElement(source.type());
-        MemorySegment out = arena.allocate(Math.max(1, rows * rowBytes), 64);
+        MemorySegment out = LargePages.allocate(arena, Math.max(1, rows * rowBytes));
         parallel.forEach(tasks, t -> {
             for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
                 MemorySegment.copy(source.data(), r * strideBytes, out, r * rowBytes, rowBytes);
