@@ -64,6 +64,21 @@ class SieveTest {
         assertThat(a.timings().timeToFirstTokenMs()).isPositive().isLessThanOrEqualTo(a.timings().totalMs());
     }
 
+    /** withMmap(false) copies the weights into memory at load; the answers are the mapped model's, token for token. */
+    @Test
+    void weightsCopiedIntoMemoryAnswerAsTheMappedModel() {
+        assertThat(SieveOptions.defaults().mmap()).isTrue();
+        try (Sieve copied = Sieve.open(MODEL, SieveOptions.defaults().withThreads(2).withMmap(false))) {
+            for (String prune : new String[] {"none", "vispruner:keep=16"}) {
+                SieveRequest q = question("000001.png", "How many circles are there?").withPrune(prune);
+                SieveAnswer mapped = sieve.ask(q);
+                SieveAnswer fromCopy = copied.ask(q);
+                assertThat(fromCopy.tokenIds()).as(prune).containsExactly(mapped.tokenIds());
+                assertThat(fromCopy.text()).isEqualTo(mapped.text());
+            }
+        }
+    }
+
     @Test
     void prunesPerRequest() {
         SieveAnswer a = sieve.ask(question("000001.png", "How many circles are there?").withPrune("vispruner:keep=16"));
