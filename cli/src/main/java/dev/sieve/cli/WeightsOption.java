@@ -15,8 +15,8 @@ import java.util.Locale;
 public final class WeightsOption {
     public static final String DESCRIPTION = "convert the Linear weights at load: q8_0, bf16, f16 or f32 (default: as stored, memory-mapped)";
     public static final String NO_MMAP_DESCRIPTION = "copy the Linear weights into memory at load instead of reading them from the "
-            + "checkpoint's memory mapping (slower load, twice the page-cache footprint while loading; decode was faster on some machines, "
-            + "see docs/BENCHMARKS.md)";
+            + "checkpoint's memory mapping (a slower load, and the weights' size in RAM besides the page cache; decode was faster on some "
+            + "machines, see docs/BENCHMARKS.md)";
 
     /** What a command asks of the load: the weight type (null: as stored) and whether unconverted weights stay mapped. */
     public record Load(WeightType type, boolean mmap) {
