@@ -20,8 +20,6 @@ public final class WeightsOption {
 
     /** What a command asks of the load: the weight type (null: as stored) and whether unconverted weights stay mapped. */
     public record Load(WeightType type, boolean mmap) {
-        public static final Load AS_STORED = new Load(null, true);
-
         /** From the options' values ({@code --weights}, {@code --no-mmap}); a bad type name is a one-line user error. */
         public static Load of(String weights, boolean noMmap) {
             return new Load(parse(weights), !noMmap);
