@@ -50,21 +50,22 @@ public final class WeightsOption {
      * with a progress bar on {@code err}.
      */
     static Llava load(Path model, Load load, Integer threads, PrintWriter err) {
-        LoadOptions options = new LoadOptions(load.type(), load.mmap(), threads == null ? Runtime.getRuntime().availableProcessors() : threads, null);
+        String what = load.type() == null ? "copying weights into memory" : "converting weights to " + load.type();
+        ProgressBar[] bar = {null};
+        long[] done = {0};
+        LoadOptions options = new LoadOptions(load.type(), load.mmap(), threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+                (bytes, total) -> {
+                    if (bar[0] == null) {
+                        bar[0] = new ProgressBar(err, what + " (MiB)", total >> 20);
+                    }
+                    bar[0].update(bytes >> 20);
+                    done[0] = bytes;
+                });
         if (!options.transformsWeights()) {
             return Llava.load(model);
         }
-        String what = load.type() == null ? "copying weights into memory" : "converting weights to " + load.type();
-        ProgressBar[] bar = {null};
         long start = System.nanoTime();
-        long[] done = {0};
-        Llava llava = Llava.load(model, new LoadOptions(options.weights(), options.mmap(), options.threads(), (bytes, total) -> {
-            if (bar[0] == null) {
-                bar[0] = new ProgressBar(err, what + " (MiB)", total >> 20);
-            }
-            bar[0].update(bytes >> 20);
-            done[0] = bytes;
-        }));
+        Llava llava = Llava.load(model, options);
         if (bar[0] != null) {
             bar[0].finish();
         }

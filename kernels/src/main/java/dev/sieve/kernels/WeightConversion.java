@@ -80,8 +80,9 @@ public final class WeightConversion {
     public static WeightMatrix copy(WeightMatrix source, Arena arena, Parallel parallel) {
         int rows = source.rows();
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        long rowBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : (long) source.cols() * WeightMatrix.bytesPerElement(source.type());
-        long strideBytes = source.type() == WeightType.Q8_0 ? source.rowStride() : source.rowStride() * WeightMatrix.bytesPerElement(source.type());
+        long strideBytes = source.rowStride() * WeightMatrix.bytesPerElement(source.type());
+        // Q8_0 rows keep their stride: it is the whole blocks the kernels read.
+        long rowBytes = source.type() == WeightType.Q8_0 ? strideBytes : (long) source.cols() * WeightMatrix.bytesPerElement(source.type());
         MemorySegment out = LargePages.allocate(arena, Math.max(1, rows * rowBytes));
         parallel.forEach(tasks, t -> {
             for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {

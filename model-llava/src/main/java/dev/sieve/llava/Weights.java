@@ -26,8 +26,8 @@ final class Weights {
     private final long bytesToConvert;
     private long bytesConverted;
     private long bytesRequested;
-    private WeightType countFor;
-    private boolean countCopies;
+    /** Only counts what this load would convert or copy ({@link #counting}); every matrix stays a zero-copy view. */
+    private boolean countOnly;
 
     /** Zero-copy views of the checkpoint's own types. */
     Weights(SafetensorsCheckpoint checkpoint) {
@@ -55,9 +55,8 @@ final class Weights {
      * and with {@code copies} also those it would copy ({@link #bytesToConvert}).
      */
     static Weights counting(SafetensorsCheckpoint checkpoint, WeightType target, boolean copies) {
-        Weights w = new Weights(checkpoint);
-        w.countFor = target;
-        w.countCopies = copies;
+        Weights w = new Weights(checkpoint, target, copies, null, null, LoadOptions.Progress.NONE, 0);
+        w.countOnly = true;
         return w;
     }
 
@@ -90,18 +89,15 @@ final class Weights {
                     + "; weights must be F32, F16 or BF16");
         };
         WeightMatrix stored = WeightMatrix.dense(type, rows, cols, t.data());
-        boolean converts = countFor != null && countFor != type;
-        if (converts || countCopies) {
-            bytesRequested += t.data().byteSize();
-        }
-        WeightMatrix converted;
-        if (convertTo != null && convertTo != type) {
-            converted = WeightConversion.convert(stored, convertTo, arena, parallel);
-        } else if (copy) {
-            converted = WeightConversion.copy(stored, arena, parallel);
-        } else {
+        boolean converts = convertTo != null && convertTo != type;
+        if (!converts && !copy) {
             return stored;
         }
+        if (countOnly) {
+            bytesRequested += t.data().byteSize();
+            return stored;
+        }
+        WeightMatrix converted = converts ? WeightConversion.convert(stored, convertTo, arena, parallel) : WeightConversion.copy(stored, arena, parallel);
         bytesConverted += t.data().byteSize();
         progress.converted(bytesConverted, bytesToConvert);
         return converted;
