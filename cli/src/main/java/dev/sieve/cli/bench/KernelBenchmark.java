@@ -31,6 +31,8 @@ public final class KernelBenchmark {
         {640, 4096, 4096}, {640, 11008, 4096}, {640, 4096, 11008}, {577, 1024, 1024}, {577, 4096, 1024}, {1024, 1024, 1024},
     };
     public static final int[][] GEMV_SHAPES = {{4096, 4096}, {11008, 4096}};
+    /** GEMV calls per timed run, on consecutive copies (see {@link #gemv}). */
+    static final int GEMV_BATCH = 8;
 
     private final PrintWriter out;
     private final Optional<OpenBlas> blas;
@@ -91,7 +93,7 @@ public final class KernelBenchmark {
         }
     }
 
-    /** y = W·x with weights cold in DRAM: copies rotated through ~1.2 GiB. */
+    /** y = W·x with weights cold in DRAM: copies rotated through ~1.2 GiB, {@value #GEMV_BATCH} calls per timed run. */
     public void gemv(int n, int k, WeightType type, int threads, double triadGbs) {
         try (Arena arena = Arena.ofShared(); Parallel parallel = Parallel.create(threads)) {
             MemorySegment x = randomFloats(arena, k);
@@ -111,15 +113,25 @@ public final class KernelBenchmark {
                 f32Copies.add(copy);
             }
             int[] next = {0, 0};
-            Runnable sieve = () -> Gemv.matvec(x, k, copies.get(next[0]++ % copies.size()), null, y, parallel);
-            Runnable peer = blas.<Runnable>map(b -> () -> b.sgemv(f32Copies.get(next[1]++ % f32Copies.size()), n, k, x, y)).orElse(null);
+            // A timed run is GEMV_BATCH calls back to back, as decode makes them: one call alone
+            // after the peer's would also time the wake-up of kernel threads parked meanwhile.
+            Runnable sieve = () -> {
+                for (int b = 0; b < GEMV_BATCH; b++) {
+                    Gemv.matvec(x, k, copies.get(next[0]++ % copies.size()), null, y, parallel);
+                }
+            };
+            Runnable peer = blas.<Runnable>map(blasPeer -> () -> {
+                for (int b = 0; b < GEMV_BATCH; b++) {
+                    blasPeer.sgemv(f32Copies.get(next[1]++ % f32Copies.size()), n, k, x, y);
+                }
+            }).orElse(null);
             blas.ifPresent(b -> b.setThreads(threads));
             Timing[] t = interleave(sieve, peer);
-            double gbs = bytesPerMatrix / t[0].best() / 1e9;
-            double gbsMedian = bytesPerMatrix / t[0].median() / 1e9;
+            double gbs = GEMV_BATCH * bytesPerMatrix / t[0].best() / 1e9;
+            double gbsMedian = GEMV_BATCH * bytesPerMatrix / t[0].median() / 1e9;
             String label = String.format("gemv  %-5s N=%-6d K=%-6d threads=%d", type, n, k, threads);
             if (peer != null) {
-                double peerGbs = (double) n * k * 4 / t[1].best() / 1e9;
+                double peerGbs = GEMV_BATCH * (double) n * k * 4 / t[1].best() / 1e9;
                 out.printf("%-52s %6.1f GB/s (%.0f%% of triad)  openblas-sgemv-f32 %6.1f GB/s  %.2fx%n",
                         label, gbs, 100 * gbs / triadGbs, peerGbs, gbs / peerGbs);
             } else {
