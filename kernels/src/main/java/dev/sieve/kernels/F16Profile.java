@@ -37,7 +37,7 @@ final class F16Profile {
     /** Row r's listed columns are columns[start[r] .. start[r + 1]), ascending. */
     private final int[] start;
     private final char[] columns;
-    /** excess(h) of each listed column's half, beside columns: the correction reads no weights. */
+    /** excess(h) of each listed column's half times the matrix's {@link WeightMatrix#f16Unscale}, beside columns: the correction reads no weights. */
     private final float[] excesses;
     private final boolean[] plain;
 
@@ -82,7 +82,11 @@ final class F16Profile {
         return pseudo(h) - Float.float16ToFloat(h);
     }
 
-    /** Sum over row's listed columns, in ascending order, of excess(h) * x[column] (each product rounded, then added). */
+    /**
+     * Sum over row's listed columns, in ascending order, of excess(h) * unscale * x[column] (each
+     * product rounded, then added), where unscale is the matrix's {@link WeightMatrix#f16Unscale}: a
+     * lifted matrix's halves are its values times 2^10, and so is their excess.
+     */
     float correction(int row, float[] x) {
         float sum = 0;
         for (int j = start[row], end = start[row + 1]; j < end; j++) {
@@ -91,14 +95,14 @@ final class F16Profile {
         return sum;
     }
 
-    /** Overwrites f[offset + c - from] with pseudo(h) for row's listed columns c in [from, from + len). */
+    /** Overwrites f[offset + c - from] with pseudo(h) * unscale for row's listed columns c in [from, from + len). */
     void pseudoInto(WeightMatrix w, int row, int from, int len, float[] f, int offset) {
         MemorySegment d = w.data();
         long base = row * w.rowStride() * 2;
         int j = Arrays.binarySearch(columns, start[row], start[row + 1], (char) from);
         for (j = j < 0 ? -j - 1 : j; j < start[row + 1] && columns[j] < from + len; j++) {
             int c = columns[j];
-            f[offset + c - from] = pseudo(d.get(WeightMatrix.I16_LE, base + 2L * c));
+            f[offset + c - from] = pseudo(d.get(WeightMatrix.I16_LE, base + 2L * c)) * w.f16Unscale();
         }
     }
 
@@ -129,7 +133,7 @@ final class F16Profile {
                     list = Arrays.copyOf(list, Math.max(2 * list.length, size + zeros));
                     excess = Arrays.copyOf(excess, list.length);
                 }
-                size = listZeroExponents(row, steps, list, excess, size);
+                size = listZeroExponents(row, steps, list, excess, size, w.f16Unscale());
                 counts[r] = zeros;
             }
             found[t] = Arrays.copyOf(list, size);
@@ -169,7 +173,7 @@ final class F16Profile {
                 short h = w.data().get(WeightMatrix.I16_LE, (r * w.rowStride() + c) * 2);
                 finite &= Float.isFinite(Float.float16ToFloat(h));
                 if (c < steps && (h & EXPONENT) == 0) {
-                    rowExcesses[n] = excess(h);
+                    rowExcesses[n] = excess(h) * w.f16Unscale();
                     row[n++] = (char) c;
                 }
             }
@@ -220,13 +224,13 @@ final class F16Profile {
     }
 
     /** Appends the row's zero-exponent columns below {@code steps} and their excesses from {@code size}; returns the new size. */
-    private static int listZeroExponents(MemorySegment row, int steps, char[] list, float[] excess, int size) {
+    private static int listZeroExponents(MemorySegment row, int steps, char[] list, float[] excess, int size, float unscale) {
         for (int c = 0; c < steps; c += 16) {
             if (zeroExponentLanes(row, c).anyTrue()) {
                 for (int i = c; i < c + 16; i++) {
                     short h = row.get(WeightMatrix.I16_LE, 2L * i);
                     if ((h & EXPONENT) == 0) {
-                        excess[size] = excess(h);
+                        excess[size] = excess(h) * unscale;
                         list[size++] = (char) i;
                     }
                 }

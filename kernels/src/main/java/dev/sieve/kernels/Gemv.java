@@ -29,7 +29,7 @@ public final class Gemv {
         MemorySegment.copy(x, F32, 0, xs, 0, k);
         // F16: the matrix's profile (scanned on first use) and x times 2^16 once per call, so the kernel's widening needs no multiply (see GemvF16).
         F16Profile profile = w.type() == WeightType.F16 ? w.f16Profile(parallel) : null;
-        float[] scaled = profile != null ? GemvF16.scaledInput(profile, xs, k) : null;
+        float[] scaled = profile != null ? GemvF16.scaledInput(w, profile, xs, k) : null;
         int n = w.rows();
         parallel.forEach((n + ROWS_PER_TASK - 1) / ROWS_PER_TASK, t -> {
             float[] out = Scratch.floats(Scratch.GEMV_GROUP_OUTPUT, GROUP);

@@ -55,19 +55,23 @@ final class GemvF16 {
     private GemvF16() {}
 
     /**
-     * x times 2^16 in a per-thread buffer, or null when the register path cannot run: the matrix
-     * holds an infinity or NaN, or some finite |x| is 2^112 or more (its scaled copy would overflow).
+     * x times 2^(16 - s) in a per-thread buffer, where the matrix's halves hold its values times
+     * 2^s ({@link WeightMatrix#f16ScaleLog2}: 0, or 10 for a lifted copy); or null when the
+     * register path cannot run: the matrix holds an infinity or NaN, or some finite |x| is
+     * 2^(112 + s) or more (its scaled copy would overflow).
      */
-    static float[] scaledInput(F16Profile profile, float[] x, int k) {
+    static float[] scaledInput(WeightMatrix w, F16Profile profile, float[] x, int k) {
         if (!profile.finite()) {
             return null;
         }
+        float factor = Math.scalb(1f, 16 - w.f16ScaleLog2());
+        float limit = Math.scalb(1f, 112 + w.f16ScaleLog2());
         float[] scaled = Scratch.floats(Scratch.GEMV_F16_SCALED_INPUT, k);
         for (int i = 0; i < k; i++) {
-            if (Math.abs(x[i]) >= 0x1p112f && Float.isFinite(x[i])) {
+            if (Math.abs(x[i]) >= limit && Float.isFinite(x[i])) {
                 return null;
             }
-            scaled[i] = x[i] * 0x1p16f;
+            scaled[i] = x[i] * factor;
         }
         return scaled;
     }

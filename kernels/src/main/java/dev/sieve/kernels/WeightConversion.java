@@ -3,8 +3,10 @@ package dev.sieve.kernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class WeightConversion {
     private static final int ROWS_PER_TASK = 16;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** {@code -Dsieve.f16.lift=false} keeps F16 copies and conversions unlifted: to measure what lifting gains. */
+    static final boolean LIFT = !"false".equals(System.getProperty("sieve.f16.lift"));
+    /** Magnitude bits of a half below this: finite and below 64 (exponent field at most 20), so times 2^10 it stays finite. */
+    private static final int LIFT_BELOW = 0x5400;
 
     private WeightConversion() {}
 
@@ -68,12 +74,14 @@ public final class WeightConversion {
                 }
             }
         });
-        return WeightMatrix.dense(target, rows, cols, out);
+        WeightMatrix converted = WeightMatrix.dense(target, rows, cols, out);
+        return target == WeightType.F16 ? liftF16(converted, parallel) : converted;
     }
 
     /**
-     * {@code source} copied as it is (same type and bits, rows packed without stride padding) into
-     * memory of {@code arena}, rows spread over threads. Why copy a memory-mapped matrix at all: on
+     * {@code source} copied into memory of {@code arena} with the same type and values, rows
+     * packed without stride padding and spread over threads: the same bits, except that an F16
+     * copy is lifted where it can be ({@link #liftF16}: the same values, stored times 2^10). Why copy a memory-mapped matrix at all: on
      * the 2-core VM of docs/BENCHMARKS.md, decode read the same F16 weights at 15-19 GB/s from
      * the checkpoint's mapping (page cache) and at 20-22 GB/s from a private copy, back to back.
      */
@@ -89,6 +97,10 @@ public final class WeightConversion {
                 MemorySegment.copy(source.data(), r * strideBytes, out, r * rowBytes, rowBytes);
             }
         });
+        if (source.type() == WeightType.F16) {
+            return source.f16ScaleLog2() == 0 ? liftF16(WeightMatrix.dense(WeightType.F16, rows, source.cols(), out), parallel)
+                    : WeightMatrix.liftedF16(rows, source.cols(), out);
+        }
         if (source.type() != WeightType.Q8_0) {
             return WeightMatrix.dense(source.type(), rows, source.cols(), out);
         }
@@ -96,6 +108,69 @@ public final class WeightConversion {
         MemorySegment scales = arena.allocate(Math.max(4, scaleBytes), 64);
         MemorySegment.copy(source.scales(), 0, scales, 0, scaleBytes);
         return new WeightMatrix(WeightType.Q8_0, rows, source.cols(), source.rowStride(), out, scales);
+    }
+
+    /**
+     * A dense, unlifted F16 matrix in memory this class just allocated, lifted in place when every
+     * half is finite and below 64 in magnitude: each half becomes the half of its value times
+     * 2^{@value WeightMatrix#F16_LIFT}, which is exact (a normal half's exponent grows by 10; a
+     * subnormal m * 2^-24 becomes the normal m * 2^-14), and the matrix says so
+     * ({@link WeightMatrix#f16ScaleLog2}), so every kernel reads the same values. Otherwise the
+     * matrix as it is.
+     *
+     * <p>Why: the F16 GEMV widens halves in registers exactly only when their exponent is nonzero,
+     * and subtracts a correction for the zero-exponent columns afterwards ({@link F16Profile}),
+     * which cost about 5% of F16 decode (docs/BENCHMARKS.md, fifth pass). A lifted matrix has no
+     * subnormal halves left, so only its exact zeros are listed, and Gaussian-like weights list none.
+     */
+    static WeightMatrix liftF16(WeightMatrix w, Parallel parallel) {
+        if (!LIFT) {
+            return w;
+        }
+        int rows = w.rows();
+        int cols = w.cols();
+        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        MemorySegment data = w.data();
+        boolean[] liftable = new boolean[tasks];
+        parallel.forEach(tasks, t -> {
+            boolean all = true;
+            for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end && all; r++) {
+                all = largestMagnitudeBits(data.asSlice((long) r * cols * 2, cols * 2L), cols) < LIFT_BELOW;
+            }
+            liftable[t] = all;
+        });
+        for (boolean ok : liftable) {
+            if (!ok) {
+                return w;
+            }
+        }
+        float lift = Math.scalb(1f, WeightMatrix.F16_LIFT);
+        parallel.forEach(tasks, t -> {
+            short[] halves = new short[cols];
+            for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
+                long at = (long) r * cols * 2;
+                MemorySegment.copy(data, WeightMatrix.I16_LE, at, halves, 0, cols);
+                for (int c = 0; c < cols; c++) {
+                    halves[c] = Float.floatToFloat16(Float.float16ToFloat(halves[c]) * lift);
+                }
+                MemorySegment.copy(halves, 0, data, WeightMatrix.I16_LE, at, cols);
+            }
+        });
+        return WeightMatrix.liftedF16(rows, cols, data);
+    }
+
+    /** The largest {@code h & 0x7fff} of a row's halves. */
+    private static int largestMagnitudeBits(MemorySegment row, int cols) {
+        int vectorEnd = cols & ~15;
+        ShortVector largest = ShortVector.zero(ShortVector.SPECIES_256);
+        for (int c = 0; c < vectorEnd; c += 16) {
+            largest = largest.max(ShortVector.fromMemorySegment(ShortVector.SPECIES_256, row, 2L * c, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff));
+        }
+        int max = largest.reduceLanes(VectorOperators.MAX);
+        for (int c = vectorEnd; c < cols; c++) {
+            max = Math.max(max, row.get(WeightMatrix.I16_LE, 2L * c) & 0x7fff);
+        }
+        return max;
     }
 
     private static void quantizeRow(WeightMatrix source, int r, float[] row, byte[] quantized, MemorySegment q, MemorySegment s,

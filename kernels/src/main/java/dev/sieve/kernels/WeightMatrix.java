@@ -18,6 +18,12 @@ import java.nio.ByteOrder;
  */
 public final class WeightMatrix {
     public static final int Q8_BLOCK = 32;
+    /**
+     * The power of two a lifted F16 matrix's halves carry: 2^10 maps the smallest subnormal half,
+     * 2^-24, to the smallest normal one, 2^-14, so every nonzero half of the values times 2^10 is
+     * normal and exact; values must stay below 64 in magnitude so the lifted halves stay finite.
+     */
+    static final int F16_LIFT = 10;
 
     private final WeightType type;
     private final int rows;
@@ -25,6 +31,14 @@ public final class WeightMatrix {
     private final long rowStride;
     private final MemorySegment data;
     private final MemorySegment scales;
+    /**
+     * F16 only: the stored halves are the values times 2^this, 0 or {@link #F16_LIFT}. A lifted
+     * matrix is one of Sieve's own copies ({@link WeightConversion#liftF16}) whose zero-exponent
+     * (subnormal) halves were lifted into normal ones, so the GEMV needs no correction for them.
+     */
+    private final int f16ScaleLog2;
+    /** 2^-f16ScaleLog2: a stored half's float times this is the element's value, exactly. */
+    private final float f16Unscale;
     /** F16 only: null until the first GEMV scans the halves. */
     private volatile F16Profile f16Profile;
 
@@ -32,6 +46,15 @@ public final class WeightMatrix {
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix(WeightType type, int rows, int cols, long rowStride, MemorySegment data, MemorySegment scales) {
+        this(type, rows, cols, rowStride, data, scales, 0);
+    }
+
+    /** An F16 matrix whose halves hold its values times 2^{@link #F16_LIFT} (see {@link WeightConversion#liftF16}). */
+    static WeightMatrix liftedF16(int rows, int cols, MemorySegment data) {
+        return new WeightMatrix(WeightType.F16, rows, cols, cols, data, null, F16_LIFT);
+    }
+
+    private WeightMatrix(WeightType type, int rows, int cols, long rowStride, MemorySegment data, MemorySegment scales, int f16ScaleLog2) {
         if (rows < 0 || cols < 0 || rowStride < cols) {
             throw new IllegalArgumentException("bad weight geometry rows=" + rows + " cols=" + cols + " rowStride=" + rowStride);
         }
@@ -48,6 +71,8 @@ public final class WeightMatrix {
         this.rowStride = rowStride;
         this.data = data;
         this.scales = scales;
+        this.f16ScaleLog2 = f16ScaleLog2;
+        this.f16Unscale = Math.scalb(1f, -f16ScaleLog2);
     }
 
     public WeightType type() {
@@ -71,6 +96,16 @@ public final class WeightMatrix {
         return data;
     }
 
+    /** F16: the stored halves are the values times 2^this (0 unless lifted, see {@link WeightConversion#liftF16}). */
+    int f16ScaleLog2() {
+        return f16ScaleLog2;
+    }
+
+    /** 2^-{@link #f16ScaleLog2}. */
+    float f16Unscale() {
+        return f16Unscale;
+    }
+
     /** Q8_0's block scales; null for the other types. */
     public MemorySegment scales() {
         return scales;
@@ -92,7 +127,8 @@ public final class WeightMatrix {
 
     @Override
     public String toString() {
-        return type + " weight " + rows + "x" + cols + (rowStride == cols ? "" : " (row stride " + rowStride + ")");
+        return type + " weight " + rows + "x" + cols + (rowStride == cols ? "" : " (row stride " + rowStride + ")")
+                + (f16ScaleLog2 == 0 ? "" : " (halves lifted by 2^" + f16ScaleLog2 + ")");
     }
 
     /** A dense F32, F16 or BF16 matrix with contiguous rows. */
@@ -119,7 +155,8 @@ public final class WeightMatrix {
     public float get(int r, int c) {
         return switch (type) {
             case F32 -> data.get(F32_LE, (r * rowStride + c) * 4);
-            case F16 -> Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2));
+            case F16 -> f16ScaleLog2 == 0 ? Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2))
+                    : Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2)) * f16Unscale;
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, (r * rowStride + c) * 2) & 0xffff) << 16);
             case Q8_0 -> scales.get(F32_LE, ((long) r * blocksPerRow(cols) + c / Q8_BLOCK) * 4)
                     * data.get(ValueLayout.JAVA_BYTE, r * rowStride + c);

@@ -191,6 +191,57 @@ class GemvTest {
     }
 
     /**
+     * Every half below 64, lifted (an F16 copy: the values times 2^10 in normal halves), through
+     * the GEMV as in {@link #f16GemvGivesEveryFiniteHalfExactly}: each result is the original
+     * half's value exactly, and the exact path gives the register path's bits. Only the two zeros
+     * are listed in the lifted matrix's profile.
+     */
+    @org.junit.jupiter.api.Test
+    void liftedF16GemvGivesEveryHalfBelow64Exactly() {
+        int cols = 48;
+        int column = 21;
+        int rows = 2 * 0x5400;
+        short filler = Float.floatToFloat16(-0.75f);
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            MemorySegment data = arena.allocate(2L * rows * cols);
+            for (int row = 0; row < rows; row++) {
+                short h = (short) ((row >> 1) | (row & 1) << 15);
+                for (int c = 0; c < cols; c++) {
+                    data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) row * cols + c, c == column ? h : filler);
+                }
+            }
+            WeightMatrix w = WeightConversion.copy(WeightMatrix.dense(WeightType.F16, rows, cols, data), arena, two);
+            if (w.f16ScaleLog2() != WeightMatrix.F16_LIFT) {
+                throw new AssertionError("not lifted: " + w);
+            }
+            float[] unit = new float[cols];
+            unit[column] = 1;
+            float[] y = new float[rows];
+            Gemv.matvec(MemorySegment.ofArray(unit), cols, w, null, MemorySegment.ofArray(y), two);
+            F16Profile profile = w.f16Profile(Parallel.serial());
+            if (profile.listed() != 2) {
+                throw new AssertionError("a lifted matrix lists only its two zero halves, got " + profile.listed());
+            }
+            float[] exact = new float[4];
+            for (int row = 0; row < rows; row++) {
+                short h = (short) ((row >> 1) | (row & 1) << 15);
+                float value = Float.float16ToFloat(h);
+                if (Float.floatToRawIntBits(y[row]) != Float.floatToRawIntBits(value) && !(value == 0 && y[row] == 0)) {
+                    throw new AssertionError(String.format("half %04x: lifted GEMV gives %s, its value is %s", h, y[row], value));
+                }
+                if (row % 4 == 0) {
+                    GemvF16.dotExact(w, profile, row, row + 1, row + 2, row + 3, unit, cols, exact);
+                    for (int j = 0; j < 4; j++) {
+                        if (Float.floatToRawIntBits(exact[j]) != Float.floatToRawIntBits(y[row + j])) {
+                            throw new AssertionError(String.format("row %d: exact path %s, register path %s", row + j, exact[j], y[row + j]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * F16 rows full of zeros and subnormals (some plain, some listed, some with none) match the
      * reference, and the register path gives the exact path's bits for every row.
      */
@@ -211,7 +262,9 @@ class GemvTest {
                         data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) row * stride + c, h);
                     }
                 }
-                WeightMatrix w = new WeightMatrix(WeightType.F16, n, k, stride, data, null);
+                WeightMatrix stored = new WeightMatrix(WeightType.F16, n, k, stride, data, null);
+                // The same values lifted into normal halves (a private copy), where only the zeros are listed.
+                WeightMatrix w = r.nextBoolean() ? stored : WeightConversion.copy(stored, arena, Parallel.serial());
                 MemorySegment x = RandomWeights.floats(r, k);
                 float[] got = new float[n];
                 Gemv.matvec(x, k, w, null, MemorySegment.ofArray(got), r.nextBoolean() ? two : Parallel.serial());
@@ -227,11 +280,11 @@ class GemvTest {
                     }
                     float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT, j);
                     if (Math.abs(e - got[j]) > 1e-6 * magnitude + 1e-6 * Math.abs(e) + 1e-12) {
-                        throw new AssertionError("n=" + n + " k=" + k + ": y[" + j + "] = " + got[j] + ", reference " + e);
+                        throw new AssertionError(w + ": y[" + j + "] = " + got[j] + ", reference " + e);
                     }
                     GemvF16.dotExact(w, profile, j, j, j, j, xs, k, exact);
                     if (Float.floatToRawIntBits(exact[0]) != Float.floatToRawIntBits(got[j])) {
-                        throw new AssertionError("n=" + n + " k=" + k + ": row " + j + (profile.plain(j) ? " (plain)" : "")
+                        throw new AssertionError(w + ": row " + j + (profile.plain(j) ? " (plain)" : "")
                                 + " exact path " + exact[0] + ", matvec " + got[j]);
                     }
                 }

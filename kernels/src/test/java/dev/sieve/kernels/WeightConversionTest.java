@@ -3,6 +3,7 @@ package dev.sieve.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,77 @@ class WeightConversionTest {
                                     .isEqualTo(Float.floatToRawIntBits(source.get(i, j)));
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * An F16 copy holds every half's value times 2^10 exactly when all halves are finite and
+     * below 64: all 43,008 such halves, zeros and subnormals included, read back (get and widen)
+     * with their original value's bits. One half of 64 or more, or an infinity, leaves the copy
+     * unlifted with the same bits.
+     */
+    @Test
+    void f16CopiesAreLiftedExactlyOrNotAtAll() {
+        short[] liftable = new short[2 * 0x5400];
+        for (int h = 0; h < 0x5400; h++) {
+            liftable[2 * h] = (short) h;
+            liftable[2 * h + 1] = (short) (h | 0x8000);
+        }
+        int cols = 96;
+        int rows = liftable.length / cols;
+        try (Arena arena = Arena.ofShared(); Parallel two = Parallel.create(2)) {
+            MemorySegment data = arena.allocate(2L * rows * cols);
+            MemorySegment.copy(liftable, 0, data, WeightMatrix.I16_LE, 0, rows * cols);
+            WeightMatrix source = WeightMatrix.dense(WeightType.F16, rows, cols, data);
+            WeightMatrix copy = WeightConversion.copy(source, arena, two);
+            assertThat(copy.f16ScaleLog2()).isEqualTo(WeightMatrix.F16_LIFT);
+            assertThat(copy.toString()).contains("lifted");
+            float[] widened = new float[cols];
+            for (int i = 0; i < rows; i++) {
+                WeightRows.widen(copy, i, 0, cols, widened, 0);
+                for (int j = 0; j < cols; j++) {
+                    int expected = Float.floatToRawIntBits(Float.float16ToFloat(liftable[i * cols + j]));
+                    assertThat(Float.floatToRawIntBits(copy.get(i, j))).as("get of half %04x", liftable[i * cols + j]).isEqualTo(expected);
+                    assertThat(Float.floatToRawIntBits(widened[j])).as("widen of half %04x", liftable[i * cols + j]).isEqualTo(expected);
+                }
+            }
+            // A copy of a lifted copy stays lifted, with the same values.
+            WeightMatrix again = WeightConversion.copy(copy, arena, Parallel.serial());
+            assertThat(again.f16ScaleLog2()).isEqualTo(WeightMatrix.F16_LIFT);
+            assertThat(Float.floatToRawIntBits(again.get(rows - 1, cols - 1))).isEqualTo(Float.floatToRawIntBits(copy.get(rows - 1, cols - 1)));
+
+            for (short blocker : new short[] {0x5400, (short) 0xd400, 0x7bff, 0x7c00, (short) 0xfe00}) {
+                data.set(WeightMatrix.I16_LE, 2L * (rows * cols - 1), blocker);
+                WeightMatrix unlifted = WeightConversion.copy(source, arena, two);
+                assertThat(unlifted.f16ScaleLog2()).as("half %04x", blocker).isZero();
+                for (long e = 0; e < (long) rows * cols; e++) {
+                    assertThat(unlifted.data().get(WeightMatrix.I16_LE, 2 * e)).isEqualTo(data.get(WeightMatrix.I16_LE, 2 * e));
+                }
+            }
+        }
+    }
+
+    /** Conversion to F16 rounds to the nearest half first, then lifts: the values are those of the plain rounding. */
+    @Test
+    void f16ConversionLiftsTheRoundedHalves() {
+        Random r = new Random(5);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 37;
+            int cols = 75;
+            MemorySegment f = arena.allocate(4L * rows * cols);
+            for (long i = 0; i < (long) rows * cols; i++) {
+                // Gaussian of std 1e-4: many values round to subnormal halves.
+                f.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (r.nextGaussian() * 1e-4));
+            }
+            WeightMatrix f32 = WeightMatrix.dense(WeightType.F32, rows, cols, f);
+            WeightMatrix f16 = WeightConversion.convert(f32, WeightType.F16, arena, Parallel.serial());
+            assertThat(f16.f16ScaleLog2()).isEqualTo(WeightMatrix.F16_LIFT);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    float rounded = Float.float16ToFloat(Float.floatToFloat16(f32.get(i, j)));
+                    assertThat(Float.floatToRawIntBits(f16.get(i, j))).isEqualTo(Float.floatToRawIntBits(rounded));
                 }
             }
         }
