@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>A half with a zero exponent field (zero or subnormal) comes out as the normal float
  * {@code F16Profile.pseudo(h) * 2^-16} instead; the row's result then subtracts
  * {@link F16Profile#correction}, the excess of those few columns (listed once per matrix in its
- * {@link F16Profile}; Gaussian-like weights have ~0.3% of them). The point is that no subnormal
+ * {@link F16Profile}; Gaussian-like weights have ~0.3% of them, and a lifted copy, whose halves hold
+ * the values times 2^10 ({@link WeightConversion#liftF16}), only its exact zeros). The point is that no subnormal
  * float is ever formed: the previous widening ({@code w * 2^-112}) turned each subnormal half into a
  * subnormal float, and on Intel cores each FMA on a vector holding one took a microcode assist
  * (an uncommitted probe, 11008 x 4096 Gaussian halves from memory, 2 threads: 16-18 against 21-22
