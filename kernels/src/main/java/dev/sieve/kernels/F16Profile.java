@@ -203,6 +203,11 @@ final class F16Profile {
 
     /** Whether the row's halves are all finite: its largest magnitude bits stay below 0x7c00. */
     private static boolean rowFinite(MemorySegment row, int cols) {
+        return largestMagnitudeBits(row, cols) < EXPONENT;
+    }
+
+    /** The largest {@code h & 0x7fff} of a row's {@code cols} halves. */
+    static int largestMagnitudeBits(MemorySegment row, int cols) {
         int vectorEnd = cols & ~15;
         ShortVector largest = ShortVector.zero(S);
         for (int c = 0; c < vectorEnd; c += 16) {
@@ -212,7 +217,7 @@ final class F16Profile {
         for (int c = vectorEnd; c < cols; c++) {
             max = Math.max(max, row.get(WeightMatrix.I16_LE, 2L * c) & MAGNITUDE);
         }
-        return max < EXPONENT;
+        return max;
     }
 
     private static int zeroExponents(MemorySegment row, int steps) {

@@ -3,10 +3,8 @@ package dev.sieve.kernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -135,7 +133,7 @@ public final class WeightConversion {
         parallel.forEach(tasks, t -> {
             boolean all = true;
             for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end && all; r++) {
-                all = largestMagnitudeBits(data.asSlice((long) r * cols * 2, cols * 2L), cols) < LIFT_BELOW;
+                all = F16Profile.largestMagnitudeBits(data.asSlice((long) r * cols * 2, cols * 2L), cols) < LIFT_BELOW;
             }
             liftable[t] = all;
         });
@@ -157,20 +155,6 @@ public final class WeightConversion {
             }
         });
         return WeightMatrix.liftedF16(rows, cols, data);
-    }
-
-    /** The largest {@code h & 0x7fff} of a row's halves. */
-    private static int largestMagnitudeBits(MemorySegment row, int cols) {
-        int vectorEnd = cols & ~15;
-        ShortVector largest = ShortVector.zero(ShortVector.SPECIES_256);
-        for (int c = 0; c < vectorEnd; c += 16) {
-            largest = largest.max(ShortVector.fromMemorySegment(ShortVector.SPECIES_256, row, 2L * c, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff));
-        }
-        int max = largest.reduceLanes(VectorOperators.MAX);
-        for (int c = vectorEnd; c < cols; c++) {
-            max = Math.max(max, row.get(WeightMatrix.I16_LE, 2L * c) & 0x7fff);
-        }
-        return max;
     }
 
     private static void quantizeRow(WeightMatrix source, int r, float[] row, byte[] quantized, MemorySegment q, MemorySegment s,

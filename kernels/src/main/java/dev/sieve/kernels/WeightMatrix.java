@@ -155,6 +155,7 @@ public final class WeightMatrix {
     public float get(int r, int c) {
         return switch (type) {
             case F32 -> data.get(F32_LE, (r * rowStride + c) * 4);
+            // Unlifted halves take no multiply, so a NaN keeps the payload float16ToFloat gives it.
             case F16 -> f16ScaleLog2 == 0 ? Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2))
                     : Float.float16ToFloat(data.get(I16_LE, (r * rowStride + c) * 2)) * f16Unscale;
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, (r * rowStride + c) * 2) & 0xffff) << 16);
