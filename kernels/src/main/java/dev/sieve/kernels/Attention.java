@@ -574,6 +574,10 @@ public final class Attention {
                     sv = sv.add(sv.rearrange(Lanes.ROTATE_512_4));
                     sv = sv.add(sv.rearrange(Lanes.ROTATE_512_2));
                     sum += sv.add(sv.rearrange(Lanes.ROTATE_512_1)).lane(0);
+                } else if (L == 8) {  // the same for AVX2's 8 lanes
+                    sv = sv.add(sv.rearrange(Lanes.ROTATE_256_4));
+                    sv = sv.add(sv.rearrange(Lanes.ROTATE_256_2));
+                    sum += sv.add(sv.rearrange(Lanes.ROTATE_256_1)).lane(0);
                 } else {
                     sum += Lanes.sum(sv);
                 }
@@ -669,6 +673,19 @@ public final class Attention {
                 dst[dstOff + jj + 1] = a1.add(a1.rearrange(Lanes.ROTATE_512_1)).lane(0);
                 dst[dstOff + jj + 2] = a2.add(a2.rearrange(Lanes.ROTATE_512_1)).lane(0);
                 dst[dstOff + jj + 3] = a3.add(a3.rearrange(Lanes.ROTATE_512_1)).lane(0);
+            } else if (L == 8) {  // the same for AVX2's 8 lanes
+                a0 = a0.add(a0.rearrange(Lanes.ROTATE_256_4));
+                a1 = a1.add(a1.rearrange(Lanes.ROTATE_256_4));
+                a2 = a2.add(a2.rearrange(Lanes.ROTATE_256_4));
+                a3 = a3.add(a3.rearrange(Lanes.ROTATE_256_4));
+                a0 = a0.add(a0.rearrange(Lanes.ROTATE_256_2));
+                a1 = a1.add(a1.rearrange(Lanes.ROTATE_256_2));
+                a2 = a2.add(a2.rearrange(Lanes.ROTATE_256_2));
+                a3 = a3.add(a3.rearrange(Lanes.ROTATE_256_2));
+                dst[dstOff + jj] = a0.add(a0.rearrange(Lanes.ROTATE_256_1)).lane(0);
+                dst[dstOff + jj + 1] = a1.add(a1.rearrange(Lanes.ROTATE_256_1)).lane(0);
+                dst[dstOff + jj + 2] = a2.add(a2.rearrange(Lanes.ROTATE_256_1)).lane(0);
+                dst[dstOff + jj + 3] = a3.add(a3.rearrange(Lanes.ROTATE_256_1)).lane(0);
             } else {
                 dst[dstOff + jj] = Lanes.sum(a0);
                 dst[dstOff + jj + 1] = Lanes.sum(a1);

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * What the F16 GEMV needs to know about a matrix's halves, found in one scan on first use: whether
  * every half is finite, and for each row the columns whose half has a zero exponent field (zeros
- * and subnormals) within the row's whole 16-wide steps.
+ * and subnormals) within the row's whole {@link Simd#L}-wide steps (the GEMV's register loop).
  *
  * <p>Why: the GEMV widens halves in registers by setting exponent bits ({@link GemvF16}), which
  * can never form a subnormal float (on Intel cores each FMA on a vector holding a subnormal took a
@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class F16Profile {
     /** A row is plain when more than steps / PLAIN_ABOVE of its halves have a zero exponent field. */
     static final int PLAIN_ABOVE = 16;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = Simd.H;  // L halves: the GEMV's step
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final short EXPONENT = 0x7c00;
     private static final short MAGNITUDE = 0x7fff;
@@ -109,7 +109,7 @@ final class F16Profile {
     /** The profile of an F16 matrix, rows scanned in parallel (32-row tasks). */
     static F16Profile scan(WeightMatrix w, Parallel parallel) {
         int rows = w.rows();
-        int steps = w.cols() & ~15;
+        int steps = w.cols() & -Simd.L;
         boolean listable = listable(w.cols());
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         char[][] found = new char[tasks][];
@@ -159,7 +159,7 @@ final class F16Profile {
     /** Scalar twin of {@link #scan}: the same profile, one half at a time. */
     static F16Profile scanReference(WeightMatrix w) {
         int rows = w.rows();
-        int steps = w.cols() & ~15;
+        int steps = w.cols() & -Simd.L;
         boolean finite = true;
         boolean[] plain = new boolean[rows];
         int[] start = new int[rows + 1];
@@ -208,9 +208,9 @@ final class F16Profile {
 
     /** The largest {@code h & 0x7fff} of a row's {@code cols} halves. */
     static int largestMagnitudeBits(MemorySegment row, int cols) {
-        int vectorEnd = cols & ~15;
+        int vectorEnd = cols & -S.length();
         ShortVector largest = ShortVector.zero(S);
-        for (int c = 0; c < vectorEnd; c += 16) {
+        for (int c = 0; c < vectorEnd; c += S.length()) {
             largest = largest.max(ShortVector.fromMemorySegment(S, row, 2L * c, LE).and(MAGNITUDE));
         }
         int max = largest.reduceLanes(VectorOperators.MAX);
@@ -222,7 +222,7 @@ final class F16Profile {
 
     private static int zeroExponents(MemorySegment row, int steps) {
         int n = 0;
-        for (int c = 0; c < steps; c += 16) {
+        for (int c = 0; c < steps; c += S.length()) {
             n += zeroExponentLanes(row, c).trueCount();
         }
         return n;
@@ -230,9 +230,9 @@ final class F16Profile {
 
     /** Appends the row's zero-exponent columns below {@code steps} and their excesses from {@code size}; returns the new size. */
     private static int listZeroExponents(MemorySegment row, int steps, char[] list, float[] excess, int size, float unscale) {
-        for (int c = 0; c < steps; c += 16) {
+        for (int c = 0; c < steps; c += S.length()) {
             if (zeroExponentLanes(row, c).anyTrue()) {
-                for (int i = c; i < c + 16; i++) {
+                for (int i = c; i < c + S.length(); i++) {
                     short h = row.get(WeightMatrix.I16_LE, 2L * i);
                     if ((h & EXPONENT) == 0) {
                         excess[size] = excess(h) * unscale;

@@ -9,11 +9,11 @@ import java.nio.ByteOrder;
  * {@code [n, k]} in PyTorch's layout (F32, F16, BF16 or Q8_0), into C {@code [m, n]}.
  *
  * <p>Blocking, with the roles of a textbook GEMM swapped so that the weights never need a
- * transposition: the activations are packed once per call into 32-row panels laid out k-major
- * ({@code [panel][k][32]}), and the weights are widened block by block ({@code NC} rows x
+ * transposition: the activations are packed once per call into NR-row panels laid out k-major
+ * ({@code [panel][k][NR]}, NR = 32 with AVX-512, 16 with AVX2: {@link GemmMicroKernel#NR}), and the weights are widened block by block ({@code NC} rows x
  * {@code KC} columns, row-major) into a per-thread buffer that stays in L2; the register tile
  * ({@link GemmMicroKernel}) broadcasts one weight per row and multiplies it into two vectors
- * of 16 activation rows. Partial sums live in a per-thread {@code [n][m]} block buffer until the
+ * of activation rows. Partial sums live in a per-thread {@code [n][m]} block buffer until the
  * last K block, then are written to C with the bias. Threads take tasks of (NC weight rows x up
  * to MC activation rows) from a shared counter, so both dimensions are split. Weight conversion
  * costs one pass over W per call per activation block, amortised over the block's rows.
@@ -72,11 +72,11 @@ public final class Gemm {
         });
     }
 
-    /** Panel p of the packed activations: packed[(p*k + kk)*32 + j] = A[p*32 + j, kk], zero past the last row. */
+    /** Panel p of the packed activations: packed[(p*k + kk)*NR + j] = A[p*NR + j, kk], zero past the last row. */
     static void packActivations(MemorySegment a, int m, int k, long lda, float[] packed, int p) {
         int base = p * k * NR;
         int rows = Math.min(NR, m - p * NR);
-        // Transpose in k-blocks so the 32-wide destination block stays in L1 while rows stream in.
+        // Transpose in k-blocks so the NR-wide destination block stays in L1 while rows stream in.
         for (int k0 = 0; k0 < k; k0 += PACK_K_BLOCK) {
             int k1 = Math.min(k, k0 + PACK_K_BLOCK);
             for (int j = 0; j < rows; j++) {

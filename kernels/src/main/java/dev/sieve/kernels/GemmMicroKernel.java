@@ -4,8 +4,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The GEMM register tile: 12 weight rows x 32 activation rows (two 16-float vectors), 24
- * accumulators. For each k it loads two vectors of packed activations and broadcasts one weight
+ * The GEMM register tile for 32 vector registers (AVX-512): 12 weight rows x 32 activation rows
+ * (two 16-float vectors), 24 accumulators. With 8-lane vectors ({@link Simd#L}, AVX2 and its 16
+ * registers) the tile is {@link GemmMicroKernel6}'s 6 x 16 instead; {@link #MR} and {@link #NR}
+ * give the one in use. Each C element's sum runs over k in the same order in both. For each k it loads two vectors of packed activations and broadcasts one weight
  * per row straight from the row-major weight block (no transposition of the weights is needed).
  * The loop is written out by hand because the JIT only keeps accumulators in registers when
  * they are plain locals. Generated layout, kept readable: row r uses wc[w_r + k].
@@ -15,18 +17,28 @@ import jdk.incubator.vector.VectorSpecies;
  * than native segments, because segment accesses in this loop compiled to code 2-3x slower.
  */
 final class GemmMicroKernel {
-    static final int MR = 12;
-    static final int NR = 32;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** 12 x 32 with 16-lane vectors; 6 x 16 with 8-lane ones (12 accumulators, 2 activation vectors and a broadcast in 16 registers). */
+    static final boolean WIDE = Simd.L == 16;
+    static final int MR = WIDE ? 12 : GemmMicroKernel6.MR;
+    static final int NR = 2 * Simd.L;
+    private static final VectorSpecies<Float> F = Simd.F;
 
     private GemmMicroKernel() {}
 
     /**
-     * ct[ctOff + r*ctStride + j] (+)= sum_k wc[wOff + r*kc + k] * ap[apOff + k*32 + j] for r < 12, j < 32.
+     * ct[ctOff + r*ctStride + j] (+)= sum_k wc[wOff + r*kc + k] * ap[apOff + k*NR + j] for r < MR, j < NR.
      *
      * @param first store instead of accumulate (first K block)
      */
     static void run(float[] wc, int wOff, int kc, float[] ap, int apOff, float[] ct, int ctOff, int ctStride, boolean first) {
+        if (WIDE) {
+            run12(wc, wOff, kc, ap, apOff, ct, ctOff, ctStride, first);
+        } else {
+            GemmMicroKernel6.run(wc, wOff, kc, ap, apOff, ct, ctOff, ctStride, first);
+        }
+    }
+
+    private static void run12(float[] wc, int wOff, int kc, float[] ap, int apOff, float[] ct, int ctOff, int ctStride, boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);

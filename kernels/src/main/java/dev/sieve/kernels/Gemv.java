@@ -61,12 +61,13 @@ public final class Gemv {
         return data.asSlice(offset, bytes);
     }
 
-    /** out[r] = the fixed-order sum of the 16 lanes stored at lanes[16 r] + row r's scalar tail from {@code from}. */
+    /** out[r] = the fixed-order sum of the {@link Simd#L} lanes stored at lanes[L r] + row r's scalar tail from {@code from}. */
     static void finish(WeightMatrix w, int r0, int r1, int r2, int r3, float[] x, int from, int k, float[] lanes, float[] out) {
-        out[0] = Lanes.sum16(lanes, 0) + tail(w, r0, x, from, k);
-        out[1] = Lanes.sum16(lanes, 16) + tail(w, r1, x, from, k);
-        out[2] = Lanes.sum16(lanes, 32) + tail(w, r2, x, from, k);
-        out[3] = Lanes.sum16(lanes, 48) + tail(w, r3, x, from, k);
+        int n = Simd.L;
+        out[0] = Lanes.sumStored(lanes, 0, n) + tail(w, r0, x, from, k);
+        out[1] = Lanes.sumStored(lanes, n, n) + tail(w, r1, x, from, k);
+        out[2] = Lanes.sumStored(lanes, 2 * n, n) + tail(w, r2, x, from, k);
+        out[3] = Lanes.sumStored(lanes, 3 * n, n) + tail(w, r3, x, from, k);
     }
 
     /** Sum of W[row, from..k) * x[from..k) in order: the scalar tail every GEMV kernel shares. */

@@ -11,12 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Four-row GEMV kernels for F32 and BF16 weights, read straight from their segment (BF16 widens
  * with a sign extension and a shift, cheaper than any buffer). Each row keeps two accumulators
- * over alternating 16-lane blocks of a 32-wide step; x is loaded once per step for all four rows.
- * Per row: the fixed-order lane sum of a0 + a1 (Lanes.sum16) + the scalar tail past the last whole step (the same in every GEMV kernel).
+ * over alternating L-lane blocks ({@link Simd#L}) of a 2L-wide step; x is loaded once per step for all four rows.
+ * Per row: the fixed-order lane sum of a0 + a1 (Lanes.sumStored) + the scalar tail past the last whole step (the same in every GEMV kernel).
  */
 final class GemvDense {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> H = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = Simd.L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private GemvDense() {}
@@ -26,10 +26,10 @@ final class GemvDense {
         long b0 = r0 * w.rowStride() * 4, b1 = r1 * w.rowStride() * 4, b2 = r2 * w.rowStride() * 4, b3 = r3 * w.rowStride() * 4;
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
         FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        int steps = k & ~31;
-        for (int i = 0; i < steps; i += 32) {
-            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + 16);
-            long o0 = i * 4L, o1 = o0 + 64;
+        int steps = k / (2 * L) * (2 * L);
+        for (int i = 0; i < steps; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + L);
+            long o0 = i * 4L, o1 = o0 + 4L * L;
             a00 = FloatVector.fromMemorySegment(F, d, b0 + o0, LE).fma(x0, a00);
             a01 = FloatVector.fromMemorySegment(F, d, b0 + o1, LE).fma(x1, a01);
             a10 = FloatVector.fromMemorySegment(F, d, b1 + o0, LE).fma(x0, a10);
@@ -40,11 +40,11 @@ final class GemvDense {
             a31 = FloatVector.fromMemorySegment(F, d, b3 + o1, LE).fma(x1, a31);
         }
         // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
-        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 4 * L);
         a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, 16);
-        a20.add(a21).intoArray(lanes, 32);
-        a30.add(a31).intoArray(lanes, 48);
+        a10.add(a11).intoArray(lanes, L);
+        a20.add(a21).intoArray(lanes, 2 * L);
+        a30.add(a31).intoArray(lanes, 3 * L);
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
@@ -53,10 +53,10 @@ final class GemvDense {
         long b0 = r0 * w.rowStride() * 2, b1 = r1 * w.rowStride() * 2, b2 = r2 * w.rowStride() * 2, b3 = r3 * w.rowStride() * 2;
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
         FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        int steps = k & ~31;
-        for (int i = 0; i < steps; i += 32) {
-            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + 16);
-            long o0 = i * 2L, o1 = o0 + 32;
+        int steps = k / (2 * L) * (2 * L);
+        for (int i = 0; i < steps; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + L);
+            long o0 = i * 2L, o1 = o0 + 2L * L;
             a00 = bf16(d, b0 + o0).fma(x0, a00);
             a01 = bf16(d, b0 + o1).fma(x1, a01);
             a10 = bf16(d, b1 + o0).fma(x0, a10);
@@ -67,16 +67,16 @@ final class GemvDense {
             a31 = bf16(d, b3 + o1).fma(x1, a31);
         }
         // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
-        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 4 * L);
         a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, 16);
-        a20.add(a21).intoArray(lanes, 32);
-        a30.add(a31).intoArray(lanes, 48);
+        a10.add(a11).intoArray(lanes, L);
+        a20.add(a21).intoArray(lanes, 2 * L);
+        a30.add(a31).intoArray(lanes, 3 * L);
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     private static FloatVector bf16(MemorySegment d, long offset) {
-        IntVector bits = (IntVector) ShortVector.fromMemorySegment(H, d, offset, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(Simd.H, d, offset, LE).convertShape(VectorOperators.S2I, Simd.I, 0);
         return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 }

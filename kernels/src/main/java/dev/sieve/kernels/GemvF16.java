@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * halves are widened in registers with integer operations: a half sign-extended, shifted left by
  * 13, masked with 0x8fffe000 and OR-ed with 0x30000000 (exponent field + 96) is the float
  * {@code w * 2^-16}, exactly, for every finite half with a nonzero exponent. The matching factor
- * 2^16 goes on x instead, once per call ({@link #scaledInput}), so each 16 halves cost a load, a
+ * 2^16 goes on x instead, once per call ({@link #scaledInput}), so each L halves cost a load, a
  * sign extension, a shift, the mask-and-OR and the FMA, fused in one loop: the weights stream from
  * memory once and are never stored.
  *
@@ -27,8 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (an uncommitted probe, 11008 x 4096 Gaussian halves from memory, 2 threads: 16-18 against 21-22
  * GB/s for this widening, back to back; docs/BENCHMARKS.md, fourth pass).
  *
- * <p>So a row's result is defined as: one accumulator over 16-wide steps of fma(v, x) where v is the
- * half's value, or pseudo(h) for a listed column; {@link Lanes#sum16}; plus the scalar tail from the
+ * <p>So a row's result is defined as: one accumulator over L-wide steps ({@link Simd#L}) of fma(v, x) where v is the
+ * half's value, or pseudo(h) for a listed column; {@link Lanes#sumStored}; plus the scalar tail from the
  * last whole step; minus the correction. A <em>plain</em> row (too many zero-exponent halves, see
  * {@link F16Profile}) uses the halves' values everywhere and subtracts nothing.
  * {@link #dotExact} computes exactly that with chunks widened by {@link WeightRows#widen} (bit for bit
@@ -46,11 +46,12 @@ import jdk.incubator.vector.VectorSpecies;
  * GB/s. Helpers taking vectors must stay small enough to inline (under 35 bytecodes) for the same reason.
  */
 final class GemvF16 {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final VectorSpecies<Short> H = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final VectorSpecies<Integer> I = Simd.I;
+    private static final VectorSpecies<Short> H = Simd.H;
+    private static final int L = Simd.L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Halves per row per chunk in {@link #dotExact}: 4 rows x 512 x 4 bytes = 8 KiB beside x in L1. A multiple of 16. */
+    /** Halves per row per chunk in {@link #dotExact}: 4 rows x 512 x 4 bytes = 8 KiB beside x in L1. A multiple of every L. */
     static final int CHUNK = 512;
 
     private GemvF16() {}
@@ -86,8 +87,8 @@ final class GemvF16 {
         MemorySegment d = w.data();
         long b0 = r0 * w.rowStride() * 2, b1 = r1 * w.rowStride() * 2, b2 = r2 * w.rowStride() * 2, b3 = r3 * w.rowStride() * 2;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        int steps = k & ~15;
-        for (int i = 0; i < steps; i += 16) {
+        int steps = k & -L;
+        for (int i = 0; i < steps; i += L) {
             FloatVector xi = FloatVector.fromArray(F, scaled, i);
             long o = i * 2L;
             IntVector h0 = halves(d, b0 + o), h1 = halves(d, b1 + o), h2 = halves(d, b2 + o), h3 = halves(d, b3 + o);
@@ -97,11 +98,11 @@ final class GemvF16 {
             a3 = widened(h3).fma(xi, a3);
         }
         // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
-        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 4 * L);
         a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, 16);
-        a2.intoArray(lanes, 32);
-        a3.intoArray(lanes, 48);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
         finish(w, profile, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
@@ -109,7 +110,7 @@ final class GemvF16 {
     static void dotExact(WeightMatrix w, F16Profile profile, int r0, int r1, int r2, int r3, float[] x, int k, float[] out) {
         float[] f = Scratch.floats(Scratch.GEMV_F16_CHUNK, Gemv.GROUP * CHUNK);
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        int steps = k & ~15;
+        int steps = k & -L;
         for (int c0 = 0; c0 < steps; c0 += CHUNK) {
             int len = Math.min(CHUNK, steps - c0);
             WeightRows.widen(w, r0, c0, len, f, 0);
@@ -121,7 +122,7 @@ final class GemvF16 {
             profile.pseudoInto(w, r1, c0, len, f, CHUNK);
             profile.pseudoInto(w, r2, c0, len, f, 2 * CHUNK);
             profile.pseudoInto(w, r3, c0, len, f, 3 * CHUNK);
-            for (int i = 0; i < len; i += 16) {
+            for (int i = 0; i < len; i += L) {
                 FloatVector xi = FloatVector.fromArray(F, x, c0 + i);
                 a0 = FloatVector.fromArray(F, f, i).fma(xi, a0);
                 a1 = FloatVector.fromArray(F, f, CHUNK + i).fma(xi, a1);
@@ -130,11 +131,11 @@ final class GemvF16 {
             }
         }
         // Stored, then reduced from the array: a vector passed to a method C2 does not inline is boxed.
-        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 4 * L);
         a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, 16);
-        a2.intoArray(lanes, 32);
-        a3.intoArray(lanes, 48);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
         finish(w, profile, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
@@ -151,13 +152,13 @@ final class GemvF16 {
         out[3] -= profile.correction(r3, x);
     }
 
-    /** Sixteen halves at {@code offset}, sign-extended into int lanes. */
+    /** L halves at {@code offset}, sign-extended into int lanes. */
     private static IntVector halves(MemorySegment d, long offset) {
         return (IntVector) ShortVector.fromMemorySegment(H, d, offset, LE).convertShape(VectorOperators.S2I, I, 0);
     }
 
     /**
-     * Sixteen finite halves (sign-extended) as floats times 2^-16: exactly for a nonzero exponent,
+     * L finite halves (sign-extended) as floats times 2^-16: exactly for a nonzero exponent,
      * pseudo(h) * 2^-16 for a zero one. Never a subnormal float.
      */
     private static FloatVector widened(IntVector h) {

@@ -8,10 +8,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Four-row GEMV for Q8_0 weights. Per block of 32: the bytes widen to two 16-lane float vectors
- * (B2F), their products with x are summed unscaled (q0·x0, then fma q1·x1), and the block sum is
- * scaled into the row's accumulator with one FMA. x is loaded once per block for the four rows.
- * Per row: the fixed-order lane sum of acc (Lanes.sum16) + the scalar tail over a last, partial block.
+ * Four-row GEMV for Q8_0 weights. Per block of 32: the bytes widen to 32 / L float vectors of
+ * {@link Simd#L} lanes (B2F; two with AVX-512), their products with x are summed unscaled (q0·x0, then
+ * fma q1·x1, ...), and the block sum is scaled into the row's accumulator with one FMA. x is loaded
+ * once per block part for the four rows. Per row: the fixed-order lane sum of acc
+ * (Lanes.sumStored) + the scalar tail over a last, partial block.
  *
  * <p>Each row's bytes and scales are read through their own slices ({@link Gemv#row}), indexed
  * from 0. With the whole matrix indexed by row base + offset, C2 recomputed the long range checks
@@ -20,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * 7B shape (`sieve bench llm --weights q8_0 --prompt-tokens 16`): tg16 3.90 -> 4.57 t/s.
  */
 final class GemvQ8 {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final VectorSpecies<Byte> B = Simd.B;
+    private static final int L = Simd.L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private GemvQ8() {}
@@ -40,23 +42,31 @@ final class GemvQ8 {
         MemorySegment q0 = Gemv.row(d, b0, steps), q1 = Gemv.row(d, b1, steps), q2 = Gemv.row(d, b2, steps), q3 = Gemv.row(d, b3, steps);
         for (int i = 0; i < steps; i += WeightMatrix.Q8_BLOCK) {
             long sb = i >> 3;  // byte offset of block i / 32 in the row's scales: (i / 32) * 4
-            FloatVector x0 = FloatVector.fromArray(F, x, i), x1 = FloatVector.fromArray(F, x, i + 16);
-            // Per row: the block's unscaled product (q0 * x0, then fma q1 * x1), scaled into the accumulator.
-            a0 = floats(q0, i + 16).fma(x1, floats(q0, i).mul(x0)).fma(FloatVector.broadcast(F, s0.get(WeightMatrix.F32_LE, sb)), a0);
-            a1 = floats(q1, i + 16).fma(x1, floats(q1, i).mul(x0)).fma(FloatVector.broadcast(F, s1.get(WeightMatrix.F32_LE, sb)), a1);
-            a2 = floats(q2, i + 16).fma(x1, floats(q2, i).mul(x0)).fma(FloatVector.broadcast(F, s2.get(WeightMatrix.F32_LE, sb)), a2);
-            a3 = floats(q3, i + 16).fma(x1, floats(q3, i).mul(x0)).fma(FloatVector.broadcast(F, s3.get(WeightMatrix.F32_LE, sb)), a3);
+            // Per row: the block's unscaled product (q0 * x0, then fma q1 * x1, ...), scaled into the accumulator.
+            FloatVector x0 = FloatVector.fromArray(F, x, i);
+            FloatVector p0 = floats(q0, i).mul(x0), p1 = floats(q1, i).mul(x0), p2 = floats(q2, i).mul(x0), p3 = floats(q3, i).mul(x0);
+            for (int j = i + L; j < i + WeightMatrix.Q8_BLOCK; j += L) {  // a constant trip count, 32 / L - 1: unrolled by C2
+                FloatVector xj = FloatVector.fromArray(F, x, j);
+                p0 = floats(q0, j).fma(xj, p0);
+                p1 = floats(q1, j).fma(xj, p1);
+                p2 = floats(q2, j).fma(xj, p2);
+                p3 = floats(q3, j).fma(xj, p3);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, s0.get(WeightMatrix.F32_LE, sb)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, s1.get(WeightMatrix.F32_LE, sb)), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, s2.get(WeightMatrix.F32_LE, sb)), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, s3.get(WeightMatrix.F32_LE, sb)), a3);
         }
-        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 64);
+        float[] lanes = Scratch.floats(Scratch.GEMV_LANES, 4 * L);
         a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, 16);
-        a2.intoArray(lanes, 32);
-        a3.intoArray(lanes, 48);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
     }
 
     /**
-     * Sixteen bytes at {@code offset} as floats. Kept under 35 bytecodes and taking no vector, so
+     * L bytes at {@code offset} as floats. Kept under 35 bytecodes and taking no vector, so
      * C2 always inlines it: the former helper taking x0 and x1 (about 60 bytecodes) was sometimes
      * left out of line, and then every vector it took or returned was boxed (57 MB allocated per
      * decode token in one run of `sieve bench llm --weights q8_0`, 139 KB in the next).

@@ -20,9 +20,9 @@ public final class Lanes {
     static final VectorShuffle<Float> ROTATE_512_4 = rotation(FloatVector.SPECIES_512, 4);
     static final VectorShuffle<Float> ROTATE_512_2 = rotation(FloatVector.SPECIES_512, 2);
     static final VectorShuffle<Float> ROTATE_512_1 = rotation(FloatVector.SPECIES_512, 1);
-    private static final VectorShuffle<Float> ROTATE_256_4 = rotation(FloatVector.SPECIES_256, 4);
-    private static final VectorShuffle<Float> ROTATE_256_2 = rotation(FloatVector.SPECIES_256, 2);
-    private static final VectorShuffle<Float> ROTATE_256_1 = rotation(FloatVector.SPECIES_256, 1);
+    static final VectorShuffle<Float> ROTATE_256_4 = rotation(FloatVector.SPECIES_256, 4);
+    static final VectorShuffle<Float> ROTATE_256_2 = rotation(FloatVector.SPECIES_256, 2);
+    static final VectorShuffle<Float> ROTATE_256_1 = rotation(FloatVector.SPECIES_256, 1);
     private static final VectorShuffle<Float> ROTATE_128_2 = rotation(FloatVector.SPECIES_128, 2);
     private static final VectorShuffle<Float> ROTATE_128_1 = rotation(FloatVector.SPECIES_128, 1);
     private static final VectorShuffle<Float> ROTATE_64_1 = rotation(FloatVector.SPECIES_64, 1);
@@ -69,13 +69,13 @@ public final class Lanes {
     }
 
     /**
-     * The same pairwise tree over {@code lanes[off, off + 16)}, in place (the array is left
-     * changed): for kernels that store their 16-lane accumulators and reduce them here, so that no
-     * vector crosses a call C2 may not inline (such a vector is boxed: an allocation per call).
-     * Equal bit for bit to {@link #sum} of the stored vector.
+     * The same pairwise tree over {@code lanes[off, off + n)}, n a power of two, in place (the
+     * array is left changed): for kernels that store their n-lane accumulators and reduce them
+     * here, so that no vector crosses a call C2 may not inline (such a vector is boxed: an
+     * allocation per call). Equal bit for bit to {@link #sum} of the stored vector.
      */
-    public static float sum16(float[] lanes, int off) {
-        for (int half = 8; half >= 1; half /= 2) {
+    public static float sumStored(float[] lanes, int off, int n) {
+        for (int half = n / 2; half >= 1; half /= 2) {
             for (int i = 0; i < half; i++) {
                 lanes[off + i] += lanes[off + i + half];
             }

@@ -116,12 +116,18 @@ public final class Norms {
             s1 = s1.add(FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE, m));
         }
         float mean = Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim;
-        // pass 2: biased variance
+        // pass 2: biased variance, and the mean's own rounding error. The float sum of pass 1 can be
+        // several ulps off (more so with fewer, longer partial sums, as with 8-lane vectors), and for
+        // a row with a large offset and a small spread that error, divided by the spread, dominates
+        // the output (an AVX2 run of NormsTest failed by it). So the centred values are summed too and
+        // their mean added back: the corrected two-pass algorithm (Chan, Golub and LeVeque, 1983).
         final FloatVector meanV = FloatVector.broadcast(SPECIES, mean);
         s0 = FloatVector.zero(SPECIES);
         s1 = FloatVector.zero(SPECIES);
         s2 = FloatVector.zero(SPECIES);
         s3 = FloatVector.zero(SPECIES);
+        FloatVector c0 = FloatVector.zero(SPECIES);
+        FloatVector c1 = FloatVector.zero(SPECIES);
         i = 0;
         for (; i < bound4; i += 4 * lanes) {
             long off = inBase + (long) i * Float.BYTES;
@@ -133,19 +139,26 @@ public final class Norms {
             s1 = d1.fma(d1, s1);
             s2 = d2.fma(d2, s2);
             s3 = d3.fma(d3, s3);
+            c0 = c0.add(d0.add(d1));
+            c1 = c1.add(d2.add(d3));
         }
         for (; i < bound; i += lanes) {
             FloatVector d = FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE).sub(meanV);
             s0 = d.fma(d, s0);
+            c0 = c0.add(d);
         }
         if (i < dim) {
             VectorMask<Float> m = SPECIES.indexInRange(i, dim);
             FloatVector d = FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE, m)
                     .sub(meanV);
             s1 = s1.add(d.mul(d), m);
+            c1 = c1.add(d, m);
         }
-        float var = Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim;
+        float shift = Lanes.sum(c0.add(c1)) / dim;
+        float var = Math.max(0f, Lanes.sum(s0.add(s1).add(s2.add(s3))) / dim - shift * shift);
+        mean += shift;
         float rstd = (float) (1.0 / Math.sqrt(var + eps));
+        final FloatVector centre = FloatVector.broadcast(SPECIES, mean);
         // pass 3: normalise, scale, shift
         final FloatVector rstdV = FloatVector.broadcast(SPECIES, rstd);
         i = 0;
@@ -153,7 +166,7 @@ public final class Norms {
             FloatVector x = FloatVector.fromMemorySegment(SPECIES, in, inBase + (long) i * Float.BYTES, LE);
             FloatVector w = FloatVector.fromArray(SPECIES, weight, i);
             FloatVector b = FloatVector.fromArray(SPECIES, bias, i);
-            x.sub(meanV).mul(rstdV).fma(w, b).intoMemorySegment(out, outBase + (long) i * Float.BYTES, LE);
+            x.sub(centre).mul(rstdV).fma(w, b).intoMemorySegment(out, outBase + (long) i * Float.BYTES, LE);
         }
         for (; i < dim; i++) {
             float x = in.get(F32, inBase + (long) i * Float.BYTES);

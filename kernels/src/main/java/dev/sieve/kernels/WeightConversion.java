@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class WeightConversion {
     private static final int ROWS_PER_TASK = 16;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = Simd.F;
     /** {@code -Dsieve.f16.lift=false} keeps F16 copies and conversions unlifted: to measure what lifting gains. */
     static final boolean LIFT = !"false".equals(System.getProperty("sieve.f16.lift"));
     /** Magnitude bits of a half below this: finite and below 64 (exponent field at most 20), so times 2^10 it stays finite. */
@@ -163,11 +163,13 @@ public final class WeightConversion {
         WeightRows.widen(source, r, 0, cols, row, 0);
         Arrays.fill(row, cols, row.length, 0f);
         for (int b = 0; b < blocks; b++) {
-            // max |x| of the block with two vectors: max is exact and order-free, so this is the
+            // max |x| of the block with 32 / L vectors: max is exact and order-free, so this is the
             // scalar Math.max loop's value (NaN included), without its serial chain of compares.
-            FloatVector v0 = FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK).abs();
-            FloatVector v1 = FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK + 16).abs();
-            float amax = Math.max(0f, v0.max(v1).reduceLanes(VectorOperators.MAX));
+            FloatVector m = FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK).abs();
+            for (int j = F.length(); j < WeightMatrix.Q8_BLOCK; j += F.length()) {
+                m = m.max(FloatVector.fromArray(F, row, b * WeightMatrix.Q8_BLOCK + j).abs());
+            }
+            float amax = Math.max(0f, m.reduceLanes(VectorOperators.MAX));
             float scale = amax / 127f;
             float inverse = scale == 0 ? 0 : 1f / scale;
             s.set(WeightMatrix.F32_LE, ((long) r * blocks + b) * 4, scale);

@@ -10,13 +10,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Widens a run of one weight row to float, 16 elements per step: F32 copies, BF16 shifts, F16
+ * Widens a run of one weight row to float, {@link Simd#L} elements per step: F32 copies, BF16 shifts, F16
  * converts with {@link Float#float16ToFloat} (vectorized by C2), Q8_0 multiplies by the block scale.
  */
 final class WeightRows {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    static final VectorSpecies<Short> H = ShortVector.SPECIES_256;
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    static final VectorSpecies<Float> F = Simd.F;
+    static final VectorSpecies<Short> H = Simd.H;
+    static final VectorSpecies<Byte> B = Simd.B;
+    private static final int L = Simd.L;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private WeightRows() {}
@@ -34,9 +35,9 @@ final class WeightRows {
             }
             case BF16 -> {
                 long base = (row * w.rowStride() + col) * 2;
-                for (; i < upper; i += 16) {
+                for (; i < upper; i += L) {
                     ShortVector h = ShortVector.fromMemorySegment(H, d, base + i * 2L, LE);
-                    IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+                    IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, Simd.I, 0);
                     bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
                 }
             }
@@ -82,10 +83,10 @@ final class WeightRows {
         for (int b = 0; b < blocks; b++) {
             int i = b * WeightMatrix.Q8_BLOCK;
             FloatVector scale = FloatVector.broadcast(F, scales.get(WeightMatrix.F32_LE, scaleBase + b * 4L));
-            FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, d, base + i, LE).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, d, base + i + 16, LE).convertShape(VectorOperators.B2F, F, 0);
-            q0.mul(scale).intoArray(dst, dstOff + i);
-            q1.mul(scale).intoArray(dst, dstOff + i + 16);
+            for (int j = i; j < i + WeightMatrix.Q8_BLOCK; j += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, d, base + j, LE).convertShape(VectorOperators.B2F, F, 0);
+                q.mul(scale).intoArray(dst, dstOff + j);
+            }
         }
         return blocks * WeightMatrix.Q8_BLOCK;
     }
