@@ -19,6 +19,12 @@ import jdk.incubator.vector.VectorSpecies;
  * of every load inside the loop (a chain of cmovs per block and row, in -XX:+PrintAssembly); the
  * slices let it check once per call. Measured on an Intel Xeon with AVX-512, 2 threads, 16-layer
  * 7B shape (`sieve bench llm --weights q8_0 --prompt-tokens 16`): tg16 3.90 -> 4.57 t/s.
+ *
+ * <p>The parts of a block are written out in the loop body. As an inner loop over 32 / L parts C2
+ * did not unroll it and spilled the row addresses around it; as a helper method (even one under
+ * 35 bytecodes) C2 refused to inline it with four 8-lane parts ("callee uses too much stack" in
+ * -XX:+PrintInlining) and boxed its vectors. Written out, on a 2-core AMD EPYC with AVX2, 11008 x
+ * 4096 from memory (an uncommitted probe, back to back): 13.8-14.2 against 10.6-11.6 GB/s.
  */
 final class GemvQ8 {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -43,14 +49,27 @@ final class GemvQ8 {
         for (int i = 0; i < steps; i += WeightMatrix.Q8_BLOCK) {
             long sb = i >> 3;  // byte offset of block i / 32 in the row's scales: (i / 32) * 4
             // Per row: the block's unscaled product (q0 * x0, then fma q1 * x1, ...), scaled into the accumulator.
+            // The widenings are written out, not in a helper or an inner loop: see the class comment.
             FloatVector x0 = FloatVector.fromArray(F, x, i);
-            FloatVector p0 = floats(q0, i).mul(x0), p1 = floats(q1, i).mul(x0), p2 = floats(q2, i).mul(x0), p3 = floats(q3, i).mul(x0);
-            for (int j = i + L; j < i + WeightMatrix.Q8_BLOCK; j += L) {  // a constant trip count, 32 / L - 1: unrolled by C2
-                FloatVector xj = FloatVector.fromArray(F, x, j);
-                p0 = floats(q0, j).fma(xj, p0);
-                p1 = floats(q1, j).fma(xj, p1);
-                p2 = floats(q2, j).fma(xj, p2);
-                p3 = floats(q3, j).fma(xj, p3);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, q0, i, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, q1, i, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(B, q2, i, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(B, q3, i, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            FloatVector x1 = FloatVector.fromArray(F, x, i + L);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, q0, i + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, p0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, q1, i + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, p1);
+            p2 = ((FloatVector) ByteVector.fromMemorySegment(B, q2, i + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, p2);
+            p3 = ((FloatVector) ByteVector.fromMemorySegment(B, q3, i + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, p3);
+            if (L == 8) {  // a constant: 8-lane vectors take four parts per block, 16-lane ones two
+                FloatVector x2 = FloatVector.fromArray(F, x, i + 16), x3 = FloatVector.fromArray(F, x, i + 24);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(B, q0, i + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(B, q1, i + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, p1);
+                p2 = ((FloatVector) ByteVector.fromMemorySegment(B, q2, i + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, p2);
+                p3 = ((FloatVector) ByteVector.fromMemorySegment(B, q3, i + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, p3);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(B, q0, i + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(B, q1, i + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, p1);
+                p2 = ((FloatVector) ByteVector.fromMemorySegment(B, q2, i + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, p2);
+                p3 = ((FloatVector) ByteVector.fromMemorySegment(B, q3, i + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, p3);
             }
             a0 = p0.fma(FloatVector.broadcast(F, s0.get(WeightMatrix.F32_LE, sb)), a0);
             a1 = p1.fma(FloatVector.broadcast(F, s1.get(WeightMatrix.F32_LE, sb)), a1);
@@ -63,15 +82,5 @@ final class GemvQ8 {
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
         Gemv.finish(w, r0, r1, r2, r3, x, steps, k, lanes, out);
-    }
-
-    /**
-     * L bytes at {@code offset} as floats. Kept under 35 bytecodes and taking no vector, so
-     * C2 always inlines it: the former helper taking x0 and x1 (about 60 bytecodes) was sometimes
-     * left out of line, and then every vector it took or returned was boxed (57 MB allocated per
-     * decode token in one run of `sieve bench llm --weights q8_0`, 139 KB in the next).
-     */
-    private static FloatVector floats(MemorySegment d, long offset) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, d, offset, LE).convertShape(VectorOperators.B2F, F, 0);
     }
 }
