@@ -10,9 +10,9 @@ import java.nio.ByteOrder;
  *
  * <p>Blocking, with the roles of a textbook GEMM swapped so that the weights never need a
  * transposition: the activations are packed once per call into NR-row panels laid out k-major
- * ({@code [panel][k][NR]}, NR = 32 with AVX-512, 16 with AVX2: {@link GemmMicroKernel#NR}), and the weights are widened block by block ({@code NC} rows x
- * {@code KC} columns, row-major) into a per-thread buffer that stays in L2; the register tile
- * ({@link GemmMicroKernel}) broadcasts one weight per row and multiplies it into two vectors
+ * ({@code [panel][k][NR]}, NR = 32 with AVX-512, 16 with AVX2: {@link GemmMicroKernel#NR}), and
+ * the weights are widened block by block ({@code NC} rows x {@code KC} columns, row-major) into a
+ * per-thread buffer that stays in L2; the register tile ({@link GemmMicroKernel}) broadcasts one weight per row and multiplies it into two vectors
  * of activation rows. Partial sums live in a per-thread {@code [n][m]} block buffer until the
  * last K block, then are written to C with the bias. Threads take tasks of (NC weight rows x up
  * to MC activation rows) from a shared counter, so both dimensions are split. Weight conversion

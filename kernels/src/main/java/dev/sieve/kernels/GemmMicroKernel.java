@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The GEMM register tile for 32 vector registers (AVX-512): 12 weight rows x 32 activation rows
  * (two 16-float vectors), 24 accumulators. With 8-lane vectors ({@link Simd#L}, AVX2 and its 16
  * registers) the tile is {@link GemmMicroKernel6}'s 6 x 16 instead; {@link #MR} and {@link #NR}
- * give the one in use. Each C element's sum runs over k in the same order in both. For each k it loads two vectors of packed activations and broadcasts one weight
- * per row straight from the row-major weight block (no transposition of the weights is needed).
+ * give the one in use. Each C element's sum runs over k in the same order in both. For each k
+ * it loads two vectors of packed activations and broadcasts one weight per row straight from the
+ * row-major weight block (no transposition of the weights is needed).
  * The loop is written out by hand because the JIT only keeps accumulators in registers when
  * they are plain locals. Generated layout, kept readable: row r uses wc[w_r + k].
  *
