@@ -1,5 +1,6 @@
 package dev.sieve.cli;
 
+import dev.sieve.kernels.KernelSettings;
 import dev.sieve.llava.ModelException;
 import dev.sieve.llava.image.ImageDecodeException;
 import dev.sieve.safetensors.SafetensorsException;
@@ -40,6 +41,12 @@ public final class Main implements Runnable {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
         PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
+        try {
+            KernelSettings.check();  // a bad -Dsieve.* value: one line now, not an error deep in a kernel's class initializer
+        } catch (IllegalArgumentException e) {
+            errWriter.println("sieve: " + e.getMessage());
+            return EXIT_BAD_INPUT;
+        }
         CommandLine cli = new CommandLine(new Main());
         for (SubcommandProvider provider : java.util.ServiceLoader.load(SubcommandProvider.class)) {
             cli.addSubcommand(provider.subcommand());

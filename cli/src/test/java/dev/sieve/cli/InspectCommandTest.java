@@ -87,4 +87,22 @@ class InspectCommandTest {
         assertThat(InspectCommand.humanBytes(1536)).isEqualTo("1.5 KiB");
         assertThat(InspectCommand.humanBytes(3L << 30)).isEqualTo("3.0 GiB");
     }
+
+    @Test
+    void aBadKernelSettingIsOneLineAndExitCode2BeforeAnyCommandRuns() {
+        String before = System.getProperty("sieve.gemm.kc");
+        System.setProperty("sieve.gemm.kc", "0");
+        try {
+            Result r = sieve("inspect", REPO.resolve("examples/tiny-llava").toString());
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err()).isEqualTo("sieve: -Dsieve.gemm.kc must be a whole number from 1 to 65536, got '0'" + System.lineSeparator());
+        } finally {
+            if (before == null) {
+                System.clearProperty("sieve.gemm.kc");
+            } else {
+                System.setProperty("sieve.gemm.kc", before);
+            }
+        }
+    }
 }

@@ -19,9 +19,9 @@ import java.nio.ByteOrder;
  * costs one pass over W per call per activation block, amortised over the block's rows.
  */
 public final class Gemm {
-    static final int KC = Integer.getInteger("sieve.gemm.kc", 256);
-    static final int NC = roundUp(Integer.getInteger("sieve.gemm.nc", 192), GemmMicroKernel.MR);
-    static final int MC = roundUp(Integer.getInteger("sieve.gemm.mc", 512), GemmMicroKernel.NR);
+    static final int KC = KernelSettings.gemmBlock("kc", 256);
+    static final int NC = roundUp(KernelSettings.gemmBlock("nc", 192), GemmMicroKernel.MR);
+    static final int MC = roundUp(KernelSettings.gemmBlock("mc", 512), GemmMicroKernel.NR);
     /** Below this many activation rows, one matrix-vector product per row beats padding to a panel. */
     static final int GEMV_BELOW_ROWS = 4;
 

@@ -35,13 +35,6 @@ final class Simd {
     private Simd() {}
 
     private static int bits() {
-        String asked = System.getProperty("sieve.vector.bits");
-        if (asked != null) {
-            if (!asked.equals("256") && !asked.equals("512")) {
-                throw new IllegalArgumentException("-Dsieve.vector.bits must be 256 or 512, got '" + asked + "'");
-            }
-            return Integer.parseInt(asked);
-        }
-        return Math.max(256, FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        return KernelSettings.vectorBits(Math.max(256, FloatVector.SPECIES_PREFERRED.vectorBitSize()));
     }
 }

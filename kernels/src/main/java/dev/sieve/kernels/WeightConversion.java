@@ -18,7 +18,7 @@ public final class WeightConversion {
     private static final int ROWS_PER_TASK = 16;
     private static final VectorSpecies<Float> F = Simd.F;
     /** {@code -Dsieve.f16.lift=false} keeps F16 copies and conversions unlifted: to measure what lifting gains. */
-    static final boolean LIFT = !"false".equals(System.getProperty("sieve.f16.lift"));
+    static final boolean LIFT = KernelSettings.f16Lift();
     /** Magnitude bits of a half below this: finite and below 64 (exponent field at most 20), so times 2^10 it stays finite. */
     private static final int LIFT_BELOW = 0x5400;
 

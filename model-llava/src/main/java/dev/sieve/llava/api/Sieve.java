@@ -1,5 +1,6 @@
 package dev.sieve.llava.api;
 
+import dev.sieve.kernels.KernelSettings;
 import dev.sieve.llava.LayerProgress;
 import dev.sieve.llava.Llava;
 import dev.sieve.llava.LlavaConfig;
@@ -80,8 +81,12 @@ public final class Sieve implements AutoCloseable {
     /**
      * Opens a llava-hf directory (config.json, safetensors, tokenizer.model or tokenizer.json,
      * preprocessor_config.json); the weights stay memory-mapped. Checks the cheap files before the weights.
+     *
+     * @throws IllegalArgumentException when a kernel setting ({@code -Dsieve.vector.bits}, ...) has a bad value
+     *     ({@link KernelSettings#check()})
      */
     public static Sieve open(Path directory, SieveOptions options) {
+        KernelSettings.check();
         if (!Files.isDirectory(directory)) {
             throw model(directory + ": no such model directory");
         }

@@ -194,6 +194,22 @@ class SieveTest {
     }
 
     @Test
+    void aBadKernelSettingIsNamedBeforeTheModelIsRead() {
+        String before = System.getProperty("sieve.vector.bits");
+        System.setProperty("sieve.vector.bits", "384");
+        try {
+            assertThatThrownBy(() -> Sieve.open(MODEL)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("-Dsieve.vector.bits must be 256 or 512, got '384'");
+        } finally {
+            if (before == null) {
+                System.clearProperty("sieve.vector.bits");
+            } else {
+                System.setProperty("sieve.vector.bits", before);
+            }
+        }
+    }
+
+    @Test
     void aCancelledCallFreesItsPlace() {
         SieveCall call = sieve.submit(question("000001.png", "How many circles are there?").withMaxTokens(90), p -> { });
         call.cancel();
