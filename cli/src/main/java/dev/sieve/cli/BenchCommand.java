@@ -69,19 +69,25 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (suite.equals("prefill")) {
-            if (model == null || reps < 1 || decode < 0 || questionTokens < 1 || warmPasses < 0) {
-                throw new UserInputException("bench prefill needs --model DIR; --reps and --question-tokens must be >= 1, --decode and --warm-passes >= 0");
-            }
+            OptionChecks.required("--model DIR", model, "bench prefill");
+            OptionChecks.atLeast("--reps", reps, 1);
+            OptionChecks.atLeast("--question-tokens", questionTokens, 1);
+            OptionChecks.atLeast("--decode", decode, 0);
+            OptionChecks.atLeast("--warm-passes", warmPasses, 0);
             Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
+            OptionChecks.atLeastIfGiven("--threads", t, 1);
             new PrefillBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, prune, reps, warmPasses, decode, questionTokens, t,
                     WeightsOption.Load.of(weights, noMmap));
             return Main.EXIT_OK;
         }
         if (suite.equals("llm")) {
             Integer t = threads == null || threads.isEmpty() ? null : threads.get(0);
-            if (model == null || reps < 1 || promptTokens < 1 || genTokens < 0 || warmPasses < 0 || (t != null && t < 1)) {
-                throw new UserInputException("bench llm needs --model DIR; --reps, --prompt-tokens and --threads must be >= 1, --gen-tokens and --warm-passes >= 0");
-            }
+            OptionChecks.required("--model DIR", model, "bench llm");
+            OptionChecks.atLeast("--reps", reps, 1);
+            OptionChecks.atLeast("--prompt-tokens", promptTokens, 1);
+            OptionChecks.atLeast("--gen-tokens", genTokens, 0);
+            OptionChecks.atLeast("--warm-passes", warmPasses, 0);
+            OptionChecks.atLeastIfGiven("--threads", t, 1);
             new LlmBench(spec.commandLine().getOut(), spec.commandLine().getErr()).run(model, promptTokens, genTokens, WeightsOption.Load.of(weights, noMmap), t,
                     reps, warmPasses);
             return Main.EXIT_OK;
@@ -92,15 +98,14 @@ final class BenchCommand implements Callable<Integer> {
         if (only != null && !List.of("gemm", "gemv", "attention").contains(only)) {
             throw new UserInputException("--only must be gemm, gemv or attention, got '" + only + "'");
         }
-        if (reps < 1 || warmup < 0) {
-            throw new UserInputException("--reps must be >= 1 and --warmup >= 0");
+        OptionChecks.atLeast("--reps", reps, 1);
+        if (!(warmup >= 0 && warmup <= 3600)) {  // also refuses NaN
+            throw new UserInputException("--warmup must be between 0 and 3600 seconds, got " + warmup);
         }
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> gemmThreads = threads != null ? threads : cores == 1 ? List.of(1) : List.of(1, cores);
         for (int t : gemmThreads) {
-            if (t < 1) {
-                throw new UserInputException("--threads values must be >= 1, got " + t);
-            }
+            OptionChecks.atLeast("--threads", t, 1);
         }
         PrintWriter out = spec.commandLine().getOut();
         KernelBenchmark bench = new KernelBenchmark(out, reps, warmup);

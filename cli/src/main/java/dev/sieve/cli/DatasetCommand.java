@@ -45,9 +45,8 @@ final class DatasetCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (count < 1 || perImage < 1 || perImage > 6) {
-                throw new UserInputException("--count must be >= 1 and --questions-per-image between 1 and 6");
-            }
+            OptionChecks.atLeast("--count", count, 1);
+            OptionChecks.between("--questions-per-image", perImage, 1, 6);
             ShapesGenerator generator;
             try {
                 generator = new ShapesGenerator(seed, size);

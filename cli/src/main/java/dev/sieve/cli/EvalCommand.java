@@ -68,9 +68,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (limit < 0 || maxNewTokens < 1 || (threads != null && threads < 1)) {
-            throw new UserInputException("--limit must be >= 0, --max-new-tokens and --threads >= 1");
-        }
+        OptionChecks.atLeast("--limit", limit, 0);
+        OptionChecks.atLeast("--max-new-tokens", maxNewTokens, 1);
+        OptionChecks.atLeastIfGiven("--threads", threads, 1);
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<String> specs = new ArrayList<>(List.of("none"));

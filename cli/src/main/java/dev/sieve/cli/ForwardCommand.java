@@ -49,12 +49,8 @@ final class ForwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (maxNewTokens < 1) {
-            throw new UserInputException("--max-new-tokens must be >= 1, got " + maxNewTokens);
-        }
-        if (threads != null && threads < 1) {
-            throw new UserInputException("--threads must be >= 1, got " + threads);
-        }
+        OptionChecks.atLeast("--max-new-tokens", maxNewTokens, 1);
+        OptionChecks.atLeastIfGiven("--threads", threads, 1);
         PruneOption pruning = new PruneOption(prune);
         float[] pixels;
         int[] ids;

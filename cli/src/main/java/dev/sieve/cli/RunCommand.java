@@ -70,9 +70,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (maxNewTokens < 1 || (threads != null && threads < 1)) {
-            throw new UserInputException("--max-new-tokens and --threads must be >= 1");
-        }
+        OptionChecks.atLeast("--max-new-tokens", maxNewTokens, 1);
+        OptionChecks.atLeastIfGiven("--threads", threads, 1);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PruneOption pruning = new PruneOption(prune);

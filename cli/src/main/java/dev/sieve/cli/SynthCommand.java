@@ -45,9 +45,7 @@ final class SynthCommand implements Callable<Integer> {
             default -> throw new UserInputException("--shape must be llava-1.5-7b or llava-1.5-13b, got '" + shape + "'");
         };
         if (textLayers != null) {
-            if (textLayers < 1 || textLayers > s.textLayers()) {
-                throw new UserInputException("--text-layers must be between 1 and " + s.textLayers());
-            }
+            OptionChecks.between("--text-layers", textLayers, 1, s.textLayers());
             s = s.withTextLayers(textLayers);
         }
         DType type;

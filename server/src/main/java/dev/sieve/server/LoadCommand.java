@@ -3,6 +3,7 @@ package dev.sieve.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sieve.cli.OptionChecks;
 import dev.sieve.cli.UserInputException;
 import dev.sieve.eval.EvalQuestion;
 import java.io.BufferedReader;
@@ -66,8 +67,10 @@ final class LoadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (requests < 1 || maxTokens < 1 || concurrency.stream().anyMatch(c -> c < 1)) {
-            throw new UserInputException("--requests, --max-tokens and --concurrency must be >= 1");
+        OptionChecks.atLeast("--requests", requests, 1);
+        OptionChecks.atLeast("--max-tokens", maxTokens, 1);
+        for (int c : concurrency) {
+            OptionChecks.atLeast("--concurrency", c, 1);
         }
         List<EvalQuestion> questions;
         try {

@@ -1,5 +1,6 @@
 package dev.sieve.server;
 
+import dev.sieve.cli.OptionChecks;
 import dev.sieve.cli.UserInputException;
 import dev.sieve.llava.api.SieveException;
 import dev.sieve.llava.api.SieveOptions;
@@ -63,11 +64,12 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (maxBatch < 1 || maxQueue < 0 || port < 0 || port > 65535 || (threads != null && threads < 1) || maxImageBytes < 1
-                || maxImagePixels < 1) {
-            throw new UserInputException("--max-batch, --threads, --max-image-bytes and --max-image-pixels must be >= 1, --max-queue >= 0, "
-                    + "--port in 0..65535");
-        }
+        OptionChecks.atLeast("--max-batch", maxBatch, 1);
+        OptionChecks.atLeast("--max-queue", maxQueue, 0);
+        OptionChecks.between("--port", port, 0, 65535);
+        OptionChecks.atLeastIfGiven("--threads", threads, 1);
+        OptionChecks.atLeast("--max-image-bytes", maxImageBytes, 1);
+        OptionChecks.atLeast("--max-image-pixels", maxImagePixels, 1);
         SieveOptions options;
         try {
             options = SieveOptions.defaults().withThreads(threads == null ? 0 : threads).withDefaultPrune(prune).withMaxBatch(maxBatch)

@@ -37,5 +37,16 @@ class ServeCommandTest {
         Result batch = sieve("serve", "--model", Http.SHAPES.toString(), "--max-batch", "0");
         assertThat(batch.code()).isEqualTo(2);
         assertThat(batch.err().lines()).hasSize(1);
+        assertThat(batch.err()).isEqualTo("sieve serve: --max-batch must be >= 1, got 0" + System.lineSeparator());
+        // Each numeric option is named alone, with the rule and the value given.
+        assertThat(sieve("serve", "--model", Http.SHAPES.toString(), "--port", "70000").err())
+                .isEqualTo("sieve serve: --port must be between 0 and 65535, got 70000" + System.lineSeparator());
+        assertThat(sieve("serve", "--model", Http.SHAPES.toString(), "--max-queue", "-1").err())
+                .isEqualTo("sieve serve: --max-queue must be >= 0, got -1" + System.lineSeparator());
+        assertThat(sieve("serve", "--model", Http.SHAPES.toString(), "--max-image-pixels", "0").err())
+                .isEqualTo("sieve serve: --max-image-pixels must be >= 1, got 0" + System.lineSeparator());
+        Result load = sieve("load", "--url", "http://127.0.0.1:1", "--data", "/nonexistent.jsonl", "--concurrency", "2,0");
+        assertThat(load.code()).isEqualTo(2);
+        assertThat(load.err()).isEqualTo("sieve load: --concurrency must be >= 1, got 0" + System.lineSeparator());
     }
 }
