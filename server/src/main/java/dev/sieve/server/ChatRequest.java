@@ -199,6 +199,13 @@ record ChatRequest(SieveRequest request, boolean stream, boolean includeUsage) {
         if (!sieve.isObject()) {
             throw ApiError.invalid("sieve", "sieve must be an object such as {\"prune\": \"vispruner:keep=16\"}");
         }
+        // Sieve's own object, unlike OpenAI's top level (whose unknown fields clients send and servers ignore): a misspelt key is an error.
+        for (var names = sieve.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("prune")) {
+                throw ApiError.invalid("sieve." + name, "sieve." + name + " is not a Sieve option; the sieve object takes prune");
+            }
+        }
         JsonNode prune = sieve.get("prune");
         if (prune == null || prune.isNull()) {
             return defaultPrune;

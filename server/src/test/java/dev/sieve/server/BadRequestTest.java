@@ -133,6 +133,9 @@ class BadRequestTest {
         prune.putObject("sieve").put("prune", 16);
         refused(prune, 400, "sieve.prune", "string");
         refused(good().put("sieve", "fastv"), 400, "sieve", "object");
+        ObjectNode misspelt = good();
+        misspelt.putObject("sieve").put("prunee", "vispruner:keep=8");
+        refused(misspelt, 400, "sieve.prunee", "not a Sieve option");
         refused(good().put("temperature", -0.5), 400, "temperature", "[0.0, 2.0]");
         refused(good().put("temperature", 5), 400, "temperature", "[0.0, 2.0]");
         refused(good().put("temperature", "hot"), 400, "temperature", "number");
