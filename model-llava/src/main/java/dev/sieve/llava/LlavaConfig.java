@@ -42,7 +42,7 @@ public record LlavaConfig(Vision vision, Text text, int imageTokenIndex, int vis
         try {
             root = new ObjectMapper().readTree(Files.readString(file));
         } catch (IOException e) {
-            throw new ModelException(file + ": cannot read config: " + e.getMessage());
+            throw new ModelException(file + ": cannot read config: " + JsonMessages.oneLine(e));
         }
         if (root == null || !root.isObject()) {
             throw new ModelException(file + ": not a JSON object");
@@ -60,8 +60,8 @@ public record LlavaConfig(Vision vision, Text text, int imageTokenIndex, int vis
         if (root.path("vision_feature_layer").isArray()) {
             throw new ModelException(file + ": a list of vision_feature_layer values is not supported (one layer index)");
         }
-        JsonNode v = root.path("vision_config");
-        JsonNode t = root.path("text_config");
+        JsonNode v = section(file, root, "vision_config");
+        JsonNode t = section(file, root, "text_config");
         expect(file, v, "model_type", "clip_vision_model");
         expect(file, v, "hidden_act", "quick_gelu");
         expect(file, t, "model_type", "llama");
@@ -75,22 +75,30 @@ public record LlavaConfig(Vision vision, Text text, int imageTokenIndex, int vis
         if (root.path("tie_word_embeddings").asBoolean(false) || t.path("tie_word_embeddings").asBoolean(false)) {
             throw new ModelException(file + ": tied word embeddings are not supported (LLaVA-1.5 has its own lm_head)");
         }
+        String vc = "vision_config.", tc = "text_config.";
         Vision vision = new Vision(
-                integer(v, "hidden_size", 768), integer(v, "intermediate_size", 3072), integer(v, "num_hidden_layers", 12),
-                integer(v, "num_attention_heads", 12), integer(v, "image_size", 224), integer(v, "patch_size", 32),
-                integer(v, "num_channels", 3), (float) v.path("layer_norm_eps").asDouble(1e-5));
-        int heads = integer(t, "num_attention_heads", 32);
-        int hidden = integer(t, "hidden_size", 4096);
-        Text text = new Text(hidden, integer(t, "intermediate_size", 11008), integer(t, "num_hidden_layers", 32), heads,
-                integer(t, "num_key_value_heads", heads), integer(t, "head_dim", hidden / heads), integer(t, "vocab_size", 32000),
-                (float) t.path("rms_norm_eps").asDouble(1e-6), t.path("rope_theta").asDouble(10000.0),
-                integer(t, "max_position_embeddings", 2048));
+                positive(file, v, vc, "hidden_size", 768), positive(file, v, vc, "intermediate_size", 3072),
+                positive(file, v, vc, "num_hidden_layers", 12), positive(file, v, vc, "num_attention_heads", 12),
+                positive(file, v, vc, "image_size", 224), positive(file, v, vc, "patch_size", 32), positive(file, v, vc, "num_channels", 3),
+                (float) positiveNumber(file, v, vc, "layer_norm_eps", 1e-5));
+        if (vision.patchSize() > vision.imageSize()) {
+            throw new ModelException(file + ": vision_config.patch_size " + vision.patchSize() + " is larger than image_size " + vision.imageSize());
+        }
+        int heads = positive(file, t, tc, "num_attention_heads", 32);
+        int hidden = positive(file, t, tc, "hidden_size", 4096);
+        Text text = new Text(hidden, positive(file, t, tc, "intermediate_size", 11008), positive(file, t, tc, "num_hidden_layers", 32), heads,
+                positive(file, t, tc, "num_key_value_heads", heads), positive(file, t, tc, "head_dim", Math.max(1, hidden / heads)),
+                positive(file, t, tc, "vocab_size", 32000), (float) positiveNumber(file, t, tc, "rms_norm_eps", 1e-6),
+                positiveNumber(file, t, tc, "rope_theta", 10000.0), positive(file, t, tc, "max_position_embeddings", 2048));
         if (text.heads() % text.kvHeads() != 0 || vision.hiddenSize() % vision.heads() != 0) {
             throw new ModelException(file + ": attention heads must divide evenly (text " + text.heads() + "/" + text.kvHeads()
                     + ", vision hidden " + vision.hiddenSize() + "/" + vision.heads() + ")");
         }
-        LlavaConfig config = new LlavaConfig(vision, text, integer(root, "image_token_index", 32000),
-                integer(root, "vision_feature_layer", -2), strategy.equals("full"));
+        LlavaConfig config = new LlavaConfig(vision, text, integer(file, root, "", "image_token_index", 32000),
+                integer(file, root, "", "vision_feature_layer", -2), strategy.equals("full"));
+        if (config.imageTokenIndex() < 0) {
+            throw new ModelException(file + ": image_token_index must be >= 0, got " + config.imageTokenIndex());
+        }
         int run = config.visionLayersToRun();
         if (run < 0 || run > vision.layers()) {
             throw new ModelException(file + ": vision_feature_layer " + config.visionFeatureLayer() + " is outside the "
@@ -111,8 +119,46 @@ public record LlavaConfig(Vision vision, Text text, int imageTokenIndex, int vis
         return value == null || value.isNull() ? fallback : value.asText();
     }
 
-    private static int integer(JsonNode node, String key, int fallback) {
+    /** The object under {@code key}; absent (or null) is an empty one, so every field takes its transformers default. */
+    private static JsonNode section(Path file, JsonNode root, String key) {
+        JsonNode value = root.path(key);
+        if (!value.isMissingNode() && !value.isNull() && !value.isObject()) {
+            throw new ModelException(file + ": " + key + " must be an object, got " + value);
+        }
+        return value;
+    }
+
+    /** An integer field; {@code prefix} is its section ("text_config.") for the message. */
+    private static int integer(Path file, JsonNode node, String prefix, String key, int fallback) {
         JsonNode value = node.get(key);
-        return value == null || value.isNull() ? fallback : value.asInt();
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.canConvertToExactIntegral()) {
+            throw new ModelException(file + ": " + prefix + key + " must be an integer, got " + value);
+        }
+        if (!value.canConvertToInt()) {
+            throw new ModelException(file + ": " + prefix + key + " " + value + " is beyond the 32-bit integers Sieve supports");
+        }
+        return value.asInt();
+    }
+
+    private static int positive(Path file, JsonNode node, String prefix, String key, int fallback) {
+        int value = integer(file, node, prefix, key, fallback);
+        if (value < 1) {
+            throw new ModelException(file + ": " + prefix + key + " must be >= 1, got " + value);
+        }
+        return value;
+    }
+
+    private static double positiveNumber(Path file, JsonNode node, String prefix, String key, double fallback) {
+        JsonNode value = node.get(key);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isNumber() || !(value.asDouble() > 0) || Double.isInfinite(value.asDouble())) {
+            throw new ModelException(file + ": " + prefix + key + " must be a positive number, got " + value);
+        }
+        return value.asDouble();
     }
 }

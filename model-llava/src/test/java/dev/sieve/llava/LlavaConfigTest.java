@@ -49,4 +49,34 @@ class LlavaConfigTest {
         assertThatThrownBy(() -> parse("{\"model_type\": \"llava\", \"vision_feature_layer\": -30}"))
                 .isInstanceOf(ModelException.class).hasMessageContaining("vision_feature_layer");
     }
+
+    /** A size that is not a positive integer, or a section that is not an object, is one message naming the field and the value. */
+    @Test
+    void badSizesAreRefusedByFieldAndValue() {
+        String[][] cases = {
+            {"\"text_config\": {\"hidden_size\": \"big\"}", "text_config.hidden_size must be an integer, got \"big\""},
+            {"\"text_config\": {\"hidden_size\": 2.5}", "text_config.hidden_size must be an integer, got 2.5"},
+            {"\"text_config\": {\"num_attention_heads\": 0}", "text_config.num_attention_heads must be >= 1, got 0"},
+            {"\"text_config\": {\"num_key_value_heads\": -1}", "text_config.num_key_value_heads must be >= 1, got -1"},
+            {"\"text_config\": {\"max_position_embeddings\": 1e12}", "text_config.max_position_embeddings 1.0E12 is beyond the 32-bit"},
+            {"\"text_config\": {\"rms_norm_eps\": \"x\"}", "text_config.rms_norm_eps must be a positive number, got \"x\""},
+            {"\"text_config\": {\"rope_theta\": 0}", "text_config.rope_theta must be a positive number, got 0"},
+            {"\"vision_config\": {\"image_size\": 0}", "vision_config.image_size must be >= 1, got 0"},
+            {"\"vision_config\": {\"image_size\": 336, \"patch_size\": 400}", "vision_config.patch_size 400 is larger than image_size 336"},
+            {"\"text_config\": \"llama\"", "text_config must be an object, got \"llama\""},
+            {"\"image_token_index\": -5", "image_token_index must be >= 0, got -5"},
+        };
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> parse("{\"model_type\": \"llava\", " + c[0] + "}")).as(c[0])
+                    .isInstanceOf(ModelException.class).hasMessageStartingWith("config.json: " + c[1]);
+        }
+    }
+
+    @Test
+    void anUnreadableFileIsOneLineWithItsLineAndColumn(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("config.json"), "{\n  \"model_type\": \"llava\",\n");
+        assertThatThrownBy(() -> LlavaConfig.load(dir)).isInstanceOf(ModelException.class)
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("REDACTED").contains("cannot read config")
+                        .contains("at line 3, column 1"));
+    }
 }

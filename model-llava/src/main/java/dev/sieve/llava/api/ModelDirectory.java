@@ -70,7 +70,7 @@ public final class ModelDirectory {
                     added.put("<pad>", pad);
                 }
             } catch (IOException e) {
-                throw model(config + ": cannot read: " + e.getMessage());
+                throw model(config + ": cannot read: " + dev.sieve.llava.JsonMessages.oneLine(e));
             }
         }
         return added;

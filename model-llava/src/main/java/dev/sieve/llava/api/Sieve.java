@@ -99,7 +99,7 @@ public final class Sieve implements AutoCloseable {
         try {
             processor = ClipImageProcessor.fromConfigFile(processorConfig);
         } catch (IllegalArgumentException e) {
-            throw model(processorConfig + ": " + e.getMessage());
+            throw model(e.getMessage());  // PreprocessorConfig.read names the file
         }
         Llava llava;
         try {

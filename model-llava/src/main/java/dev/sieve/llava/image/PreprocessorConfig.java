@@ -60,9 +60,9 @@ public record PreprocessorConfig(
         try {
             return parse(Files.readString(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read preprocessor config " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + ": cannot read: " + dev.sieve.llava.JsonMessages.oneLine(e), e);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid preprocessor config " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 

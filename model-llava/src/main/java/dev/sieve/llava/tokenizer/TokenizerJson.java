@@ -35,7 +35,7 @@ public final class TokenizerJson {
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": not readable JSON: " + e.getMessage(), e);
+            throw new UncheckedIOException(file + ": not readable JSON: " + dev.sieve.llava.JsonMessages.oneLine(e), e);
         }
         try {
             return parse(root, extraAdded);
