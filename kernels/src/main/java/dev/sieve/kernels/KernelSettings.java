@@ -32,14 +32,8 @@ public final class KernelSettings {
 
     /** {@code -Dsieve.vector.bits}: 256 or 512, else {@code preferred}. */
     static int vectorBits(int preferred) {
-        String asked = System.getProperty("sieve.vector.bits");
-        if (asked == null) {
-            return preferred;
-        }
-        if (!asked.equals("256") && !asked.equals("512")) {
-            throw new IllegalArgumentException("-Dsieve.vector.bits must be 256 or 512, got '" + asked + "'");
-        }
-        return Integer.parseInt(asked);
+        String asked = choice("sieve.vector.bits", "256", "512");
+        return asked == null ? preferred : Integer.parseInt(asked);
     }
 
     /** {@code -Dsieve.gemm.<name>}: a whole number from 1 to 65536, else {@code otherwise}. */
@@ -63,13 +57,15 @@ public final class KernelSettings {
 
     /** {@code -Dsieve.f16.lift}: true (the default) or false. */
     static boolean f16Lift() {
-        String asked = System.getProperty("sieve.f16.lift");
-        if (asked == null) {
-            return true;
+        return !"false".equals(choice("sieve.f16.lift", "true", "false"));
+    }
+
+    /** The property's value, one of {@code allowed} , or null when it is not set. */
+    private static String choice(String property, String first, String second) {
+        String asked = System.getProperty(property);
+        if (asked != null && !asked.equals(first) && !asked.equals(second)) {
+            throw new IllegalArgumentException("-D" + property + " must be " + first + " or " + second + ", got '" + asked + "'");
         }
-        if (!asked.equals("true") && !asked.equals("false")) {
-            throw new IllegalArgumentException("-Dsieve.f16.lift must be true or false, got '" + asked + "'");
-        }
-        return asked.equals("true");
+        return asked;
     }
 }

@@ -2,6 +2,7 @@ package dev.sieve.llava.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sieve.llava.JsonMessages;
 import dev.sieve.llava.tokenizer.SentencePieceProcessor;
 import dev.sieve.llava.tokenizer.Tokenizer;
 import dev.sieve.llava.tokenizer.TokenizerJson;
@@ -70,7 +71,7 @@ public final class ModelDirectory {
                     added.put("<pad>", pad);
                 }
             } catch (IOException e) {
-                throw model(config + ": cannot read: " + dev.sieve.llava.JsonMessages.oneLine(e));
+                throw model(config + ": cannot read: " + JsonMessages.oneLine(e));
             }
         }
         return added;

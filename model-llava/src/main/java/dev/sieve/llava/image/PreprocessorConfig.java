@@ -3,6 +3,7 @@ package dev.sieve.llava.image;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sieve.llava.JsonMessages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ public record PreprocessorConfig(
         try {
             return parse(Files.readString(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read: " + dev.sieve.llava.JsonMessages.oneLine(e), e);
+            throw new IllegalArgumentException(file + ": cannot read: " + JsonMessages.oneLine(e), e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }

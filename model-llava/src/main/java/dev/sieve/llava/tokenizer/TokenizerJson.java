@@ -2,6 +2,7 @@ package dev.sieve.llava.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sieve.llava.JsonMessages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ public final class TokenizerJson {
         try {
             root = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": not readable JSON: " + dev.sieve.llava.JsonMessages.oneLine(e), e);
+            throw new UncheckedIOException(file + ": not readable JSON: " + JsonMessages.oneLine(e), e);
         }
         try {
             return parse(root, extraAdded);
