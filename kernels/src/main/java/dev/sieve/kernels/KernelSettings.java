@@ -60,7 +60,7 @@ public final class KernelSettings {
         return !"false".equals(choice("sieve.f16.lift", "true", "false"));
     }
 
-    /** The property's value, one of {@code allowed} , or null when it is not set. */
+    /** The property's value, {@code first} or {@code second}, or null when it is not set. */
     private static String choice(String property, String first, String second) {
         String asked = System.getProperty(property);
         if (asked != null && !asked.equals(first) && !asked.equals(second)) {
